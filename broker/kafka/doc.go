@@ -1,0 +1,39 @@
+// Package kafka is the Kafka-protocol server of gale's reference broker: it
+// accepts Kafka client connections, decodes requests with franz-go's kmsg,
+// and serves them from one seglog.Log per partition.
+//
+// # Contract
+//
+// A Server owns a data directory holding one sub-directory per partition,
+// <Dir>/<topic>-<partition>/, and meta.json, which records the cluster id and
+// every topic (name, id, partition count) so a restart reopens them. Batches
+// are stored exactly as producers sent them (RecordBatch v2, compressed or
+// not) and served back as they are: the Fetch path writes slices of the
+// mapped segments with one vectored write (net.Buffers, writev) behind a
+// hand-encoded response header, so record bytes are never copied in user
+// space.
+//
+// The broker is a single node: it leads every partition, its replica set and
+// ISR are itself, and the high watermark (and last stable offset) of a
+// partition is its log end offset.
+//
+// Each API key lives in its own file (00_produce.go, 01_fetch.go, ...) that
+// opens with the versions served and what is simplified; dispatch.go holds
+// the table that routes keys to them and advertises their versions.
+//
+// # Connections
+//
+// Each connection has a reading goroutine, which decodes and handles its
+// requests one at a time in arrival order, and a writing goroutine, which
+// writes the responses in the same order while the next request is handled.
+// A long-polling Fetch therefore delays only later requests on its own
+// connection, as in Kafka. A request that cannot be decoded, names an
+// unknown API key or version, or announces more than MaxRequestBytes closes
+// its connection with one log line; other connections are unaffected.
+//
+// # Concurrency
+//
+// Server's methods are safe for concurrent use. Serve may be called on
+// several listeners. Close stops every listener and connection, waits for
+// their goroutines, then closes every log (flush and checkpoint).
+package kafka
