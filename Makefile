@@ -21,9 +21,10 @@ run: build
 	$(GO) test -run '^$$' -bench 'Append/batch=(64KiB|1MiB)|Read|Recover' -benchtime 2s -benchmem ./broker/seglog/ | tee $(OUT)/log-bench.txt
 	@echo "== figures saved to $(OUT)/log-bench.txt =="
 
-# The whole test suite: formatting, vet, tests under the race detector, a
-# short run of every fuzz target and a smoke run of every benchmark.
-test: fmt-check vet race fuzz-smoke bench-smoke
+# The whole test suite: formatting, vet, a short run of every fuzz target, a
+# smoke run of every benchmark, then every test under the race detector (last,
+# so its summary closes the output).
+test: fmt-check vet fuzz-smoke bench-smoke race
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
