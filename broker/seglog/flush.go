@@ -26,6 +26,7 @@ type flusher struct {
 	cond      sync.Cond
 	pending   []*segment // sealed, not yet synced; each holds a reference
 	stickyErr error
+	stopped   bool // no more rounds will run
 
 	flushed atomic.Int64
 	failed  atomic.Bool
@@ -100,10 +101,25 @@ func (f *flusher) waitFor(end int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for f.flushed.Load() < end && f.stickyErr == nil {
+		if f.stopped {
+			return ErrClosed
+		}
 		f.wake()
 		f.cond.Wait()
 	}
 	return f.stickyErr
+}
+
+// halt marks the flusher stopped and wakes every waiter.
+func (f *flusher) halt() {
+	f.mu.Lock()
+	f.stopped = true
+	for _, s := range f.pending {
+		s.release()
+	}
+	f.pending = nil
+	f.cond.Broadcast()
+	f.mu.Unlock()
 }
 
 // syncNow runs a full round in the caller's goroutine.
@@ -119,12 +135,7 @@ func (f *flusher) stop() error {
 	close(f.quit)
 	<-f.done
 	err := f.round(true, true)
-	f.mu.Lock()
-	for _, s := range f.pending {
-		s.release()
-	}
-	f.pending = nil
-	f.mu.Unlock()
+	f.halt()
 	return err
 }
 
@@ -138,8 +149,11 @@ func (f *flusher) round(syncActive, forceCheckpoint bool) error {
 
 	l.mu.Lock()
 	active, size, end := l.active, l.active.size.Load(), l.end.Load()
-	active.tryAcquire()
+	ok := active.tryAcquire()
 	l.mu.Unlock()
+	if !ok {
+		return ErrClosed // the log was abandoned
+	}
 	defer active.release()
 
 	f.mu.Lock()

@@ -286,13 +286,28 @@ func (l *Log) OffsetForTime(ms int64) (int64, error) {
 
 // Sync makes every appended batch durable now, whatever the policy.
 func (l *Log) Sync() error {
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	return l.fl.syncNow()
 }
 
 // Close syncs the log, writes a checkpoint and releases the segments.
 // Readers still holding chunks keep their segments mapped until they
 // release them.
-func (l *Log) Close() error {
+func (l *Log) Close() error { return l.shutdown(true) }
+
+// Abandon stops the log the way kill -9 stops a process: no sync, no
+// checkpoint, no index files; the flusher goroutine ends, appends waiting
+// for an fsync get ErrClosed, and the segments are released. What is on
+// disk (or, on vfs.Mem, what a CrashClone keeps) is what a recovery will
+// find. For tests, benchmarks and the simulator.
+func (l *Log) Abandon() { l.shutdown(false) }
+
+func (l *Log) shutdown(clean bool) error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -300,7 +315,14 @@ func (l *Log) Close() error {
 	}
 	l.closed = true
 	l.mu.Unlock()
-	err := l.fl.stop()
+	var err error
+	if clean {
+		err = l.fl.stop()
+	} else {
+		close(l.fl.quit)
+		<-l.fl.done
+		l.fl.halt()
+	}
 	segs := *l.segs.Load()
 	empty := []*segment{}
 	l.segs.Store(&empty)
@@ -309,34 +331,4 @@ func (l *Log) Close() error {
 	}
 	l.notify()
 	return err
-}
-
-// Abandon stops the log the way kill -9 stops a process: no sync, no
-// checkpoint, no index files; the flusher goroutine ends and the segments
-// are released. What is on disk (or, on vfs.Mem, what a CrashClone keeps)
-// is what a recovery will find. For tests, benchmarks and the simulator.
-func (l *Log) Abandon() {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return
-	}
-	l.closed = true
-	l.mu.Unlock()
-	close(l.fl.quit)
-	<-l.fl.done
-	segs := *l.segs.Load()
-	empty := []*segment{}
-	l.segs.Store(&empty)
-	for _, s := range segs {
-		s.release()
-	}
-	l.fl.mu.Lock()
-	for _, s := range l.fl.pending {
-		s.release()
-	}
-	l.fl.pending = nil
-	l.fl.cond.Broadcast()
-	l.fl.mu.Unlock()
-	l.notify()
 }

@@ -265,3 +265,24 @@ func TestGroupCommitConcurrent(t *testing.T) {
 		t.Fatalf("end %d, want 400", l.EndOffset())
 	}
 }
+
+// TestAbandonReleasesWaiters: once a log is abandoned no fsync will come,
+// so an append waiting for one returns ErrClosed instead of hanging.
+func TestAbandonReleasesWaiters(t *testing.T) {
+	l, _ := mustOpen(t, "/d", Options{FS: vfs.NewMem(), SegmentBytes: 1 << 20, Flush: FlushAlways})
+	mustAppend(t, l, batch(1, 10, 1))
+	l.Abandon()
+	done := make(chan error, 1)
+	go func() { done <- l.fl.waitFor(l.EndOffset() + 1) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("waitFor on an abandoned log: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("waitFor hung on an abandoned log")
+	}
+	if err := l.Sync(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Sync after Abandon: %v", err)
+	}
+}
