@@ -16,19 +16,35 @@ package kafka
 // FlushAlways the partitions of one request are appended concurrently so
 // their fsyncs overlap.
 //
-// Simplified: no transactions or idempotence yet (TransactionalID and
-// producer ids are ignored; InitProducerId is not served), the timeout is
-// ignored, log append time is always -1 (create time), and no per-record
-// errors are reported.
+// Idempotence (idempotence.go): each batch of a partition's records goes
+// through the partition's producer.State on its own: Check, then either
+// the rejection's error code (OUT_OF_ORDER_SEQUENCE_NUMBER,
+// INVALID_PRODUCER_EPOCH, INVALID_RECORD for control batches,
+// INVALID_TXN_STATE for transactional ones; its text in ErrorMessage from
+// v8), or a duplicate's original base offset with no error (after an fsync
+// under FlushAlways, if the original is not yet durable), or Append then
+// Appended. Batches without a producer id skip the state. When a
+// partition's records hold several batches, all are validated first (so
+// one bad batch rejects them all with nothing written, and its CRC is
+// computed twice); a producer rejection of a later batch leaves the
+// earlier ones appended, and the response carries the rejection. The
+// response's base offset is the first batch's.
+//
+// Simplified: no transactions (TransactionalID is ignored and
+// transactional batches are rejected), the timeout is ignored, log append
+// time is always -1 (create time), and no per-record errors are reported.
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"gale/broker/producer"
 	"gale/broker/record"
 	"gale/broker/seglog"
 )
@@ -104,8 +120,20 @@ func (s *Server) runAppends(jobs []appendJob) {
 }
 
 func (s *Server) append(j *appendJob) {
-	base, err := j.l.Append(j.records)
+	base, err := s.appendRecords(j.l, j.records)
 	if err != nil {
+		var perr *producer.Error
+		if errors.As(err, &perr) {
+			j.out.ErrorCode = perr.Kerr.Code
+			msg := perr.Error()
+			j.out.ErrorMessage = &msg
+			level := slog.LevelDebug
+			if perr.Kerr == kerr.InvalidRecord {
+				level = slog.LevelWarn
+			}
+			s.log.Log(context.Background(), level, "kafka: produce rejected", "topic", j.topic, "partition", j.out.Partition, "err", err)
+			return
+		}
 		j.out.ErrorCode = produceErrorCode(err)
 		switch j.out.ErrorCode {
 		case kerr.KafkaStorageError.Code:
@@ -117,6 +145,80 @@ func (s *Server) append(j *appendJob) {
 	}
 	j.out.BaseOffset = base
 	j.out.LogStartOffset = j.l.StartOffset()
+}
+
+// appendRecords appends one partition's records (one or more batches) a
+// batch at a time and returns the first batch's base offset: where it was
+// appended, or where it already was if it is a producer's retry.
+func (s *Server) appendRecords(l *seglog.Log, records []byte) (int64, error) {
+	if h, err := record.ParseHeader(records); err == nil && h.Size() == len(records) {
+		return s.appendBatch(l, records, h) // one batch: Append validates it
+	}
+	if _, _, err := record.ValidateAll(records); err != nil {
+		return 0, err
+	}
+	first := int64(-1)
+	for p := 0; p < len(records); {
+		h, _ := record.ParseHeader(records[p:])
+		base, err := s.appendBatch(l, records[p:p+h.Size()], h)
+		if err != nil {
+			return 0, err
+		}
+		if p == 0 {
+			first = base
+		}
+		p += h.Size()
+	}
+	return first, nil
+}
+
+// appendBatch checks one batch b, whose header is h, against the
+// partition's producer state, and appends it unless it is rejected or a
+// duplicate. It returns the batch's base offset.
+func (s *Server) appendBatch(l *seglog.Log, b []byte, h record.Header) (int64, error) {
+	if stateless(h) {
+		return l.Append(b)
+	}
+	ps := s.partState(l)
+	ps.mu.Lock()
+	st, err := s.stateLocked(ps, l)
+	if err != nil {
+		ps.mu.Unlock()
+		return 0, err
+	}
+	d, err := st.Check(h)
+	if err != nil || d.Duplicate {
+		ps.mu.Unlock()
+		// Check ran on a header Append has not validated yet: a batch
+		// that is not appended is validated here, so a corrupt one is
+		// answered as corrupt whatever its header says.
+		if _, verr := record.Validate(b); verr != nil {
+			return 0, verr
+		}
+		if err != nil {
+			return 0, err
+		}
+		return d.BaseOffset, s.durable(l, d.LastOffset)
+	}
+	defer ps.mu.Unlock()
+	base, err := l.Append(b)
+	if err != nil {
+		return 0, err
+	}
+	h.BaseOffset = base
+	st.Appended(h)
+	return base, nil
+}
+
+// durable returns once offset is durable as the flush policy promises for
+// an acknowledged append: at once, unless the policy is FlushAlways and the
+// log has not synced past offset yet (a retry that arrived while its
+// original waited for its fsync).
+func (s *Server) durable(l *seglog.Log, offset int64) error {
+	if s.cfg.Log.Flush != seglog.FlushAlways || l.FlushedOffset() > offset {
+		return nil
+	}
+	return l.Sync()
 }
 
 // produceErrorCode maps an Append error to the Kafka error code to answer.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"gale/broker/group"
 	"gale/broker/seglog"
 )
 
@@ -36,6 +37,13 @@ type Config struct {
 	// policy. See seglog.Options for its defaults (1 GiB segments,
 	// preallocated; 7 days retention; flush never).
 	Log seglog.Options
+
+	// Group configures the consumer-group coordinator: session timeout
+	// bounds (default 6 s to 30 min), initial rebalance delay (default 0;
+	// Kafka's is 3 s), group size and offset metadata caps. See
+	// group.Config. MemberIDSalt 0 is replaced by the time New is called,
+	// so member ids of different runs never collide.
+	Group group.Config
 
 	// NodeID is this broker's id in Metadata responses. Default 0.
 	NodeID int32
@@ -108,6 +116,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RetentionCheckInterval == 0 {
 		c.RetentionCheckInterval = 5 * time.Minute
+	}
+	if c.Group.MemberIDSalt == 0 {
+		c.Group.MemberIDSalt = uint64(time.Now().UnixNano())
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -26,9 +26,19 @@ func init() {
 		1:  {4, 12, (*Server).handleFetch},
 		2:  {0, 6, (*Server).handleListOffsets},
 		3:  {0, 12, (*Server).handleMetadata},
+		8:  {0, groupMax(8), (*Server).handleOffsetCommit},
+		9:  {0, groupMax(9), (*Server).handleOffsetFetch},
+		10: {0, 4, (*Server).handleFindCoordinator},
+		11: {0, groupMax(11), (*Server).handleJoinGroup},
+		12: {0, groupMax(12), (*Server).handleHeartbeat},
+		13: {0, groupMax(13), (*Server).handleLeaveGroup},
+		14: {0, groupMax(14), (*Server).handleSyncGroup},
+		15: {0, groupMax(15), (*Server).handleDescribeGroups},
+		16: {0, groupMax(16), (*Server).handleListGroups},
 		18: {0, 4, (*Server).handleAPIVersions},
 		19: {0, 7, (*Server).handleCreateTopics},
 		20: {0, 6, (*Server).handleDeleteTopics},
+		22: {0, 4, (*Server).handleInitProducerID},
 	}
 }
 

@@ -21,13 +21,37 @@
 // opens with the versions served and what is simplified; dispatch.go holds
 // the table that routes keys to them and advertises their versions.
 //
+// # Consumer groups and the offsets log
+//
+// The group APIs (OffsetCommit, OffsetFetch, JoinGroup, Heartbeat,
+// LeaveGroup, SyncGroup, DescribeGroups, ListGroups) are served by package
+// group's deterministic state machine, which one goroutine owns: handlers
+// submit their request as a closure on a channel and wait for the reply, and
+// the goroutine ticks the machine every 100 ms with the time since New.
+// FindCoordinator names this broker for every group.
+//
+// Committed offsets are kept in memory and in the offsets log,
+// <Dir>/__gale_offsets/: a seglog.Log (segments of at most 16 MiB, the
+// partitions' flush policy, no retention) that is not a topic: it is not in
+// meta.json, Metadata or any topic listing. Each accepted commit is
+// appended as uncompressed batches holding one record per partition, whose
+// value is a group.OffsetRecord (AppendTo), and made as durable as
+// Config.Log.Flush says (under FlushAlways, fsynced) before the
+// OffsetCommit response goes out; a commit that cannot be appended is
+// undone and answered NOT_COORDINATOR. New replays the whole log, in order,
+// into the state machine (the last record of a partition wins; offset -1
+// deletes). The log is never compacted: it grows with every commit and a
+// restart reads all of it. Group membership is not persisted: after a
+// restart, members rejoin.
+//
 // # Connections
 //
 // Each connection has a reading goroutine, which decodes and handles its
 // requests one at a time in arrival order, and a writing goroutine, which
 // writes the responses in the same order while the next request is handled.
-// A long-polling Fetch therefore delays only later requests on its own
-// connection, as in Kafka. A request that cannot be decoded, names an
+// A long-polling Fetch, or a JoinGroup or SyncGroup waiting for the other
+// members, therefore delays only later requests on its own connection, as
+// in Kafka. A request that cannot be decoded, names an
 // unknown API key or version, or announces more than MaxRequestBytes closes
 // its connection with one log line; other connections are unaffected.
 //
@@ -35,5 +59,6 @@
 //
 // Server's methods are safe for concurrent use. Serve may be called on
 // several listeners. Close stops every listener and connection, waits for
-// their goroutines, then closes every log (flush and checkpoint).
+// their goroutines (a request waiting for the group coordinator ends its
+// connection), then closes every log (flush and checkpoint).
 package kafka

@@ -29,12 +29,16 @@ type Server struct {
 	topics map[string]*topic
 	byID   map[[16]byte]*topic
 
+	idem idempotence // producer ids and per-partition producer state
+
 	mu        sync.Mutex // guards closed, listeners and conns
 	closed    bool
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 
-	wg sync.WaitGroup // connection goroutines and the retention loop
+	groups *coordinator // the consumer-group coordinator and offsets log
+
+	wg sync.WaitGroup // connection goroutines, the retention loop, the coordinator
 }
 
 // New opens the data directory, reopening (and recovering) every topic
@@ -57,6 +61,12 @@ func New(cfg Config) (*Server, error) {
 		s.closeAllLogs()
 		return nil, err
 	}
+	if s.groups, err = s.openCoordinator(); err != nil {
+		s.closeAllLogs()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.groups.run()
 	if cfg.RetentionCheckInterval > 0 {
 		s.wg.Add(1)
 		go s.retentionLoop()
@@ -83,7 +93,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.log.Info("kafka: serving", "addr", ln.Addr().String(), "dir", s.cfg.Dir,
 		"advertise", s.cfg.Advertise, "flush", s.cfg.Log.Flush.String(),
-		"auto_create_topics", !s.cfg.NoAutoCreateTopics, "default_partitions", s.cfg.DefaultPartitions,
+		"segment_bytes", s.cfg.Log.SegmentBytes, "retention_ms", s.cfg.Log.RetentionAge.Milliseconds(),
+		"retention_bytes", s.cfg.Log.RetentionBytes, "auto_create_topics", !s.cfg.NoAutoCreateTopics, "default_partitions", s.cfg.DefaultPartitions,
 		"max_request_bytes", s.cfg.MaxRequestBytes, "topics", len(s.sortedTopics()))
 	var backoff time.Duration
 	for {
@@ -111,9 +122,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
-// Close stops every listener, closes every connection, waits for their
-// goroutines, then closes every log (flush and checkpoint). It returns the
-// first errors met closing logs. Close is idempotent.
+// Close stops every listener, closes every connection (requests waiting
+// for the group coordinator end with it), waits for their goroutines and
+// the coordinator's, then closes every log and the offsets log (flush and
+// checkpoint). It returns the errors met closing logs. Close is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -130,7 +142,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-	err := s.closeAllLogs()
+	err := errors.Join(s.closeAllLogs(), s.groups.log.Close())
 	s.log.Info("kafka: closed", "dir", s.cfg.Dir)
 	return err
 }
