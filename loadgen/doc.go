@@ -1,13 +1,67 @@
-// Package loadgen drives a workload against a broker and measures it.
+// Package loadgen drives a workload against a broker and measures it:
+// publish and consume rates, throughput by batch size, and publish and
+// end-to-end latency percentiles that a stalled broker cannot hide.
 //
-// Contract (to be built, issue 4): a workload (OpenMessaging Benchmark YAML
-// plus gale's fields) runs through one small driver interface against the
-// embedded reference broker, any Kafka cluster, RabbitMQ or NATS JetStream;
-// throughput is measured by batch size and latency with HdrHistograms,
-// from the intended send time in open-loop runs (no coordinated omission).
-// Results go to results.json (schema_version) and .hlog files; operations
-// may be recorded as a JSON Lines history for package linearizability.
+// # Workloads
 //
-// The package holds no code yet: this comment fixes its place in the
-// layout (imports point down: loadgen may import broker, never the reverse).
+// A Workload is an OpenMessaging Benchmark workload file, read as it is
+// (name, topics, partitionsPerTopic, messageSize, payloadFile,
+// useRandomizedPayloads, randomBytesRatio, randomizedPayloadPoolSize,
+// keyDistributor, subscriptionsPerTopic, producersPerTopic,
+// consumerPerSubscription, producerRate, consumerBacklogSizeGB,
+// backlogDrainRatio, testDurationMinutes, warmupDurationMinutes), plus
+// gale's fields: batch (maxMessages, maxBytes, linger), compression, acks,
+// producer (client or raw), rate, duration, warmup, maxInFlight, prefetch,
+// messages, backlogBytes, sweep (one field, a list of values: one run per
+// value) and findMaxRate. An unknown field is an error naming it and its
+// line. consumerBacklogSizeGB (or backlogBytes) runs the replay test:
+// consumers start once the backlog is built and their catch-up is
+// reported. backlogDrainRatio is accepted and ignored. Where OMB runs its
+// max-rate finder for producerRate 0, gale runs closed loop (max
+// throughput) and searches only when findMaxRate is set.
+//
+// # Targets and drivers
+//
+// A Driver connects the load loops to one kind of broker, each in its own
+// file: embedded (gale's broker in-process, on a temporary directory and a
+// loopback port), kafka (franz-go, with TLS and SASL), amqp (RabbitMQ:
+// fanout exchange per topic, durable queue per subscription, persistent
+// messages, publisher confirms, prefetch), nats (JetStream: file stream,
+// async publish, durable pull consumer) and null (acks at once: the
+// harness alone). gale's raw batch producer (driver_raw.go) builds one
+// RecordBatch v2 and resends it through kmsg. Every message carries its
+// send timestamp, Unix nanoseconds, in a header (gale-sent-ns), so
+// end-to-end latency has microsecond precision; across machines it is
+// only as good as their clock sync.
+//
+// # Measurement
+//
+// Closed loop (rate 0): each producer sends as fast as its in-flight
+// window (maxInFlight) allows; latency counts from the actual send.
+// Open loop (rate > 0): message i of a producer is due at start + i/rate,
+// and publish and end-to-end latency count from that intended time, so a
+// stall delays every message due during it (no coordinated omission);
+// how late the harness actually sent is reported apart, as publish delay.
+// Latencies go into HdrHistograms (1 ns to 1 h, 3 significant digits),
+// one window per producer and consumer, swapped out once per interval
+// (1 s) into per-interval figures and, after the warmup, into the totals.
+// Every load loop is bounded: producers by the duration (and messages),
+// the drain after them by Config.DrainTimeout, joining by ReadyTimeout.
+//
+// # Results
+//
+// Run returns Results, written as results.json (SchemaVersion); each run's
+// interval histograms go to an .hlog (HdrHistogram log v1.3, tags
+// publish, publish_delay, e2e, nanoseconds), which HdrHistogram tools can
+// merge across machines. Targets are recorded without credentials, and
+// Security's fields are never printed or recorded.
+//
+// # Concurrency
+//
+// Run may be called concurrently with different Configs. A Driver is used
+// from several goroutines; each Producer and Consumer from one, except
+// that Send's callbacks run on driver goroutines. Config.Progress and
+// Config.Logf are called from Run's goroutine. Imports point down: loadgen
+// uses broker/kafka (embedded) and broker/record (raw batches), never the
+// reverse.
 package loadgen

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestLoadgenCommand(t *testing.T) {
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "w.yaml")
+	if err := os.WriteFile(wl, []byte("name: cli\nmessageSize: 100\nsubscriptionsPerTopic: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: cli\nmesageSize: 100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "results.json")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"null target", []string{"--target", "null", "--workload", wl, "--out", out, "--quiet", "--duration", "300ms", "--rate", "1000"}, exitOK},
+		{"unknown field", []string{"--target", "null", "--workload", bad, "--out", out, "--quiet"}, exitUsage},
+		{"bad target", []string{"--target", "redis://x:1", "--workload", wl, "--quiet"}, exitUsage},
+		{"unreachable target", []string{"--target", "kafka://127.0.0.1:1", "--workload", wl, "--quiet"}, exitUsage},
+		{"missing workload", []string{"--target", "null"}, exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code := run(append([]string{"loadgen"}, tc.args...), io.Discard, io.Discard); code != tc.code {
+				t.Fatalf("exit %d, want %d", code, tc.code)
+			}
+		})
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		SchemaVersion int `json:"schema_version"`
+		Target        string
+		Summary       struct {
+			Mode      string
+			Published int64
+		}
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.SchemaVersion != 1 || r.Target != "null" || r.Summary.Mode != "open" || r.Summary.Published < 100 {
+		t.Errorf("results %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.hlog")); err != nil {
+		t.Error(err)
+	}
+}

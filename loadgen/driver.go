@@ -1,0 +1,167 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Driver connects the load loops to one kind of broker. Each driver lives
+// in its own file (driver_*.go). A Driver's methods may be called from
+// several goroutines; each Producer and Consumer is used by one goroutine,
+// except that Send's done callbacks may run on the driver's goroutines.
+type Driver interface {
+	// CreateTopic makes a topic (queue, stream) with the given partitions,
+	// empty and ready for the run.
+	CreateTopic(ctx context.Context, topic string, partitions int) error
+	// NewProducer returns a producer publishing to topic.
+	NewProducer(ctx context.Context, topic string) (Producer, error)
+	// NewConsumer returns one member of subscription sub on topic, reading
+	// from the start of the topic.
+	NewConsumer(ctx context.Context, topic, sub string) (Consumer, error)
+	// Close releases what the driver holds (an embedded broker, connections).
+	Close() error
+}
+
+// Producer publishes messages asynchronously.
+type Producer interface {
+	// Send publishes m and returns at once, or blocks while the driver's
+	// own buffers are full. done is called exactly once, with nil when the
+	// broker acknowledged m (per Workload.Acks), possibly on another
+	// goroutine. Send must not keep m.Value after done.
+	Send(ctx context.Context, m Message, done func(error))
+	// Close waits (up to ctx) for outstanding sends, then closes.
+	Close(ctx context.Context) error
+}
+
+// Consumer receives messages.
+type Consumer interface {
+	// Receive calls fn for each message received, on the calling
+	// goroutine, until ctx ends or the consumer fails; it returns nil when
+	// ctx ended. Errors the consumer survives (a failed fetch it retries)
+	// go to failed, also on the calling goroutine, and are counted.
+	Receive(ctx context.Context, fn func(Delivery), failed func(error)) error
+	Close() error
+}
+
+// Message is one message to publish.
+type Message struct {
+	Key   []byte
+	Value []byte
+	// SentAt is the send timestamp carried to the consumer, Unix
+	// nanoseconds: the intended send time in open-loop runs, the actual
+	// one in closed-loop runs. Drivers carry it in a header.
+	SentAt int64
+}
+
+// Delivery is one received message, as the measurement needs it.
+type Delivery struct {
+	SentAt int64 // Message.SentAt; 0 when the message carried none
+	Bytes  int   // payload size
+}
+
+// timestampHeader names the header carrying Message.SentAt.
+const timestampHeader = "gale-sent-ns"
+
+// Security holds TLS and SASL settings for Kafka targets. Credentials are
+// never printed or written to results: String and GoString redact them,
+// and no result holds a Security.
+type Security struct {
+	TLS           bool   // use TLS (implied by CAFile or CertFile)
+	CAFile        string // PEM CA bundle; default the system roots
+	CertFile      string // PEM client certificate, with KeyFile
+	KeyFile       string
+	SASLMechanism string // "", "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512"
+	SASLUser      string
+	SASLPassword  string
+	tlsConfig     *tls.Config // for tests
+}
+
+// String describes s without its credentials.
+func (s Security) String() string {
+	tls := s.TLS || s.CAFile != "" || s.CertFile != ""
+	return fmt.Sprintf("tls=%v sasl=%q user set=%v password set=%v", tls, s.SASLMechanism, s.SASLUser != "", s.SASLPassword != "")
+}
+
+// GoString is String, so %#v redacts too.
+func (s Security) GoString() string { return s.String() }
+
+// Target is a parsed --target.
+type Target struct {
+	Kind string // "embedded", "kafka", "amqp", "nats" or "null"
+	// Hosts are host:port seeds (kafka), or the URL's host (amqp, nats).
+	Hosts []string
+	url   string // as given, credentials included; never printed
+}
+
+// ParseTarget parses embedded, null, kafka://host:port[,host:port],
+// amqp://user:pass@host:port/ or nats://host:port.
+func ParseTarget(s string) (Target, error) {
+	switch s {
+	case "embedded", "null":
+		return Target{Kind: s, url: s}, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return Target{}, errors.New("loadgen: target is not a URL (want embedded, kafka://host:port, amqp://user:pass@host:port/ or nats://host:port)")
+	}
+	t := Target{Kind: u.Scheme, url: s}
+	switch u.Scheme {
+	case "kafka":
+		for h := range strings.SplitSeq(u.Host, ",") {
+			if h == "" {
+				continue
+			}
+			if !strings.Contains(h, ":") {
+				h += ":9092"
+			}
+			t.Hosts = append(t.Hosts, h)
+		}
+	case "amqp", "amqps", "nats":
+		t.Hosts = []string{u.Host}
+	default:
+		return Target{}, fmt.Errorf("loadgen: target %q: want embedded, kafka://, amqp:// or nats://", t.String())
+	}
+	if len(t.Hosts) == 0 || t.Hosts[0] == "" {
+		return Target{}, fmt.Errorf("loadgen: target %q names no host", t.String())
+	}
+	return t, nil
+}
+
+// GoString is String, so %#v never shows the URL's credentials.
+func (t Target) GoString() string { return t.String() }
+
+// String is the target without credentials, safe to print and record.
+func (t Target) String() string {
+	switch t.Kind {
+	case "embedded", "null", "":
+		return t.Kind
+	}
+	return t.Kind + "://" + strings.Join(t.Hosts, ",")
+}
+
+// dialTimeout bounds connecting to a target: an unreachable target is an
+// error within it.
+const dialTimeout = 5 * time.Second
+
+// Open connects to the target and returns its driver. w is the validated
+// workload (batching, compression, acks).
+func Open(ctx context.Context, t Target, w Workload, sec Security) (Driver, error) {
+	switch t.Kind {
+	case "embedded":
+		return openEmbedded(ctx, w)
+	case "null":
+		return openNull(w), nil
+	case "kafka":
+		return openKafka(ctx, t.Hosts, w, sec)
+	case "amqp", "amqps":
+		return openAMQP(ctx, t.url, w)
+	case "nats":
+		return openNATS(ctx, t.url, w)
+	}
+	return nil, fmt.Errorf("loadgen: unknown target kind %q", t.Kind)
+}

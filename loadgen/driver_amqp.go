@@ -1,0 +1,304 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// amqpDriver drives RabbitMQ (AMQP 0-9-1). A topic is a durable fanout
+// exchange; a subscription is a durable queue bound to it, shared by the
+// subscription's consumers. Producers publish persistent messages and wait
+// for publisher confirms; consumers ack manually under a prefetch limit.
+// Every producer and consumer has its own connection. Close deletes the
+// exchanges and queues the run declared.
+type amqpDriver struct {
+	url   string
+	w     Workload
+	admin *amqp.Connection
+
+	mu       sync.Mutex // guards declared
+	declared []amqpName
+}
+
+type amqpName struct {
+	name  string
+	queue bool
+}
+
+func (d *amqpDriver) dial() (*amqp.Connection, error) {
+	c, err := amqp.DialConfig(d.url, amqp.Config{Dial: amqp.DefaultDial(dialTimeout)})
+	if err != nil {
+		var ae *amqp.Error
+		if errors.As(err, &ae) {
+			return nil, fmt.Errorf("loadgen: amqp: %s", ae.Reason)
+		}
+		return nil, fmt.Errorf("loadgen: amqp unreachable: %v", redactURLErr(err))
+	}
+	return c, nil
+}
+
+// redactURLErr drops everything but the innermost message, which for the
+// dial errors seen never holds the URL (and so no password).
+func redactURLErr(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+func openAMQP(_ context.Context, url string, w Workload) (*amqpDriver, error) {
+	d := &amqpDriver{url: url, w: w}
+	c, err := d.dial()
+	if err != nil {
+		return nil, err
+	}
+	d.admin = c
+	return d, nil
+}
+
+// withChannel runs fn on a fresh channel of the admin connection.
+func (d *amqpDriver) withChannel(fn func(*amqp.Channel) error) error {
+	ch, err := d.admin.Channel()
+	if err != nil {
+		return fmt.Errorf("loadgen: amqp: %w", err)
+	}
+	defer ch.Close()
+	return fn(ch)
+}
+
+func (d *amqpDriver) CreateTopic(_ context.Context, topic string, _ int) error {
+	err := d.withChannel(func(ch *amqp.Channel) error {
+		return ch.ExchangeDeclare(topic, amqp.ExchangeFanout, true, false, false, false, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("loadgen: amqp: declare exchange %s: %w", topic, err)
+	}
+	d.remember(amqpName{name: topic})
+	return nil
+}
+
+func (d *amqpDriver) remember(n amqpName) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range d.declared {
+		if m == n {
+			return
+		}
+	}
+	d.declared = append(d.declared, n)
+}
+
+func (d *amqpDriver) NewProducer(_ context.Context, topic string) (Producer, error) {
+	c, err := d.dial()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.Channel()
+	if err == nil {
+		err = ch.Confirm(false)
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("loadgen: amqp producer: %w", err)
+	}
+	p := &amqpProducer{conn: c, ch: ch, exchange: topic, drained: make(chan struct{})}
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 1024))
+	go p.confirmLoop(confirms)
+	return p, nil
+}
+
+// amqpProducer publishes on one confirm-mode channel. Confirmations arrive
+// in delivery-tag order, one per message, so the done callbacks wait in a
+// FIFO.
+type amqpProducer struct {
+	conn     *amqp.Connection
+	ch       *amqp.Channel
+	exchange string
+	drained  chan struct{} // closed when confirmLoop ends
+
+	mu      sync.Mutex // guards pending, and orders publishes with it
+	pending []func(error)
+	closed  bool
+}
+
+func (p *amqpProducer) Send(ctx context.Context, m Message, done func(error)) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		done(errors.New("loadgen: amqp producer: channel closed"))
+		return
+	}
+	p.pending = append(p.pending, done)
+	err := p.ch.PublishWithContext(ctx, p.exchange, "", false, false, amqp.Publishing{
+		Headers:      amqp.Table{timestampHeader: m.SentAt},
+		DeliveryMode: amqp.Persistent,
+		Body:         m.Value,
+	})
+	if err != nil {
+		p.pending = p.pending[:len(p.pending)-1]
+	}
+	p.mu.Unlock()
+	if err != nil {
+		done(fmt.Errorf("loadgen: amqp publish: %w", err))
+	}
+}
+
+func (p *amqpProducer) confirmLoop(confirms <-chan amqp.Confirmation) {
+	defer close(p.drained)
+	for c := range confirms {
+		p.mu.Lock()
+		var done func(error)
+		if len(p.pending) > 0 {
+			done = p.pending[0]
+			p.pending[0] = nil
+			p.pending = p.pending[1:]
+		}
+		p.mu.Unlock()
+		if done == nil {
+			continue
+		}
+		if c.Ack {
+			done(nil)
+		} else {
+			done(errors.New("loadgen: amqp: publish nacked"))
+		}
+	}
+	// The channel closed: what is still pending will never be confirmed.
+	p.mu.Lock()
+	pending := p.pending
+	p.pending, p.closed = nil, true
+	p.mu.Unlock()
+	for _, done := range pending {
+		done(errors.New("loadgen: amqp: channel closed before confirm"))
+	}
+}
+
+// Close waits (up to ctx) for outstanding confirms, then closes.
+func (p *amqpProducer) Close(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		n := len(p.pending)
+		p.mu.Unlock()
+		if n == 0 || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-p.drained:
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	err := p.conn.Close()
+	<-p.drained
+	if errors.Is(err, amqp.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (d *amqpDriver) NewConsumer(_ context.Context, topic, sub string) (Consumer, error) {
+	queue := topic + "." + sub
+	err := d.withChannel(func(ch *amqp.Channel) error {
+		if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+			return err
+		}
+		return ch.QueueBind(queue, "", topic, false, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: amqp: declare queue %s: %w", queue, err)
+	}
+	d.remember(amqpName{name: queue, queue: true})
+	c, err := d.dial()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.Channel()
+	if err == nil {
+		err = ch.Qos(d.w.Prefetch, 0, false)
+	}
+	var deliveries <-chan amqp.Delivery
+	if err == nil {
+		deliveries, err = ch.Consume(queue, "", false, false, false, false, nil)
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("loadgen: amqp consumer: %w", err)
+	}
+	return &amqpConsumer{conn: c, ch: ch, deliveries: deliveries, ackEvery: max(1, d.w.Prefetch/4)}, nil
+}
+
+type amqpConsumer struct {
+	conn       *amqp.Connection
+	ch         *amqp.Channel
+	deliveries <-chan amqp.Delivery
+	ackEvery   int
+}
+
+// Receive acks with multiple=true every ackEvery messages, and whenever
+// no further delivery is waiting, so acks never lag the prefetch window.
+func (c *amqpConsumer) Receive(ctx context.Context, fn func(Delivery), _ func(error)) error {
+	unacked := 0
+	var last amqp.Delivery
+	for {
+		select {
+		case <-ctx.Done():
+			if unacked > 0 {
+				last.Ack(true)
+			}
+			return nil
+		case d, ok := <-c.deliveries:
+			if !ok {
+				return errors.New("loadgen: amqp consumer: delivery channel closed")
+			}
+			sent, _ := d.Headers[timestampHeader].(int64)
+			fn(Delivery{SentAt: sent, Bytes: len(d.Body)})
+			last, unacked = d, unacked+1
+			if unacked >= c.ackEvery || len(c.deliveries) == 0 {
+				if err := d.Ack(true); err != nil {
+					return fmt.Errorf("loadgen: amqp ack: %w", err)
+				}
+				unacked = 0
+			}
+		}
+	}
+}
+
+func (c *amqpConsumer) Close() error {
+	err := c.conn.Close()
+	if errors.Is(err, amqp.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (d *amqpDriver) Close() error {
+	d.mu.Lock()
+	declared := d.declared
+	d.mu.Unlock()
+	var first error
+	for i := len(declared) - 1; i >= 0; i-- {
+		n := declared[i]
+		err := d.withChannel(func(ch *amqp.Channel) error {
+			if n.queue {
+				_, err := ch.QueueDelete(n.name, false, false, false)
+				return err
+			}
+			return ch.ExchangeDelete(n.name, false, false)
+		})
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := d.admin.Close(); err != nil && first == nil && !errors.Is(err, amqp.ErrClosed) {
+		first = err
+	}
+	return first
+}

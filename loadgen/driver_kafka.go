@@ -1,0 +1,311 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// kafkaDriver drives any Kafka-protocol cluster through franz-go: one
+// client per producer and per consumer, as OMB's Kafka driver does.
+type kafkaDriver struct {
+	w     Workload
+	base  []kgo.Opt // seeds, dialing, TLS, SASL
+	admin *kgo.Client
+	after func() error // run by Close after the clients (embedded: stop the broker)
+}
+
+func openKafka(ctx context.Context, seeds []string, w Workload, sec Security) (*kafkaDriver, error) {
+	base := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.DialTimeout(dialTimeout)}
+	sopts, err := sec.kgoOpts()
+	if err != nil {
+		return nil, err
+	}
+	base = append(base, sopts...)
+	admin, err := kgo.NewClient(base...)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: kafka: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	if err := admin.Ping(pctx); err != nil {
+		admin.Close()
+		return nil, fmt.Errorf("loadgen: kafka %s unreachable: %w", strings.Join(seeds, ","), err)
+	}
+	return &kafkaDriver{w: w, base: base, admin: admin}, nil
+}
+
+// kgoOpts turns the TLS and SASL settings into client options.
+func (s Security) kgoOpts() ([]kgo.Opt, error) {
+	var opts []kgo.Opt
+	if s.TLS || s.CAFile != "" || s.CertFile != "" || s.tlsConfig != nil {
+		cfg, err := s.tlsConf()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(cfg))
+	}
+	switch strings.ToUpper(s.SASLMechanism) {
+	case "":
+	case "PLAIN":
+		opts = append(opts, kgo.SASL(plain.Auth{User: s.SASLUser, Pass: s.SASLPassword}.AsMechanism()))
+	case "SCRAM-SHA-256":
+		opts = append(opts, kgo.SASL(scram.Auth{User: s.SASLUser, Pass: s.SASLPassword}.AsSha256Mechanism()))
+	case "SCRAM-SHA-512":
+		opts = append(opts, kgo.SASL(scram.Auth{User: s.SASLUser, Pass: s.SASLPassword}.AsSha512Mechanism()))
+	default:
+		return nil, fmt.Errorf("loadgen: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.SASLMechanism)
+	}
+	return opts, nil
+}
+
+func (s Security) tlsConf() (*tls.Config, error) {
+	if s.tlsConfig != nil {
+		return s.tlsConfig.Clone(), nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.CAFile != "" {
+		pem, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: TLS CA: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("loadgen: TLS CA %s holds no PEM certificate", s.CAFile)
+		}
+	}
+	if s.CertFile != "" || s.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: TLS client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+func (d *kafkaDriver) CreateTopic(ctx context.Context, topic string, partitions int) error {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, int32(partitions), -1
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 30000
+	resp, err := req.RequestWith(ctx, d.admin)
+	if err != nil {
+		return fmt.Errorf("loadgen: kafka: create topic %s: %w", topic, err)
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("loadgen: kafka: create topic %s: %w", topic, err)
+		}
+	}
+	return nil
+}
+
+// codec maps Workload.Compression to franz-go's codec.
+func codec(name string) kgo.CompressionCodec {
+	switch name {
+	case "gzip":
+		return kgo.GzipCompression()
+	case "snappy":
+		return kgo.SnappyCompression()
+	case "lz4":
+		return kgo.Lz4Compression()
+	case "zstd":
+		return kgo.ZstdCompression()
+	}
+	return kgo.NoCompression()
+}
+
+// batchBytes is the batch size cap: Batch.MaxBytes, lowered so that no
+// more than Batch.MaxMessages records of this workload fit (franz-go caps
+// batches by bytes only). Records vary by a byte or two (the timestamp
+// and offset deltas), so a cap of m records can admit about one more per
+// hundred, and franz-go refuses caps under 512 bytes, so small batches
+// of small records hold a few more than m.
+func batchBytes(w Workload) int32 {
+	n := w.Batch.MaxBytes
+	if m := w.Batch.MaxMessages; m > 0 {
+		per := recordSize(w, m)
+		n = min(n, recordBatchHeader+m*per+per/2)
+	}
+	return int32(max(n, minBatchBytes))
+}
+
+// minBatchBytes is franz-go's least ProducerBatchMaxBytes.
+const minBatchBytes = 512
+
+// recordBatchHeader is the size of a RecordBatch v2 header.
+const recordBatchHeader = 61
+
+// recordSize is the encoded size of one of the workload's records, in a
+// batch of m records, with a two-byte timestamp delta.
+func recordSize(w Workload, m int) int {
+	key := -1
+	switch w.KeyDistributor {
+	case KeyRoundRobin:
+		key = len("key-9999")
+	case RandomNano:
+		key = 19
+	}
+	body := 1 + 2 + varintLen(int64(m)) + varintLen(int64(key)) + max(key, 0) +
+		varintLen(int64(w.MessageSize)) + w.MessageSize +
+		1 + varintLen(int64(len(timestampHeader))) + len(timestampHeader) + 1 + 8
+	return varintLen(int64(body)) + body
+}
+
+// varintLen is the length of v as a zigzag varint.
+func varintLen(v int64) int {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	n := 1
+	for u >= 0x80 {
+		u >>= 7
+		n++
+	}
+	return n
+}
+
+func (d *kafkaDriver) NewProducer(ctx context.Context, topic string) (Producer, error) {
+	w := d.w
+	if w.Producer == "raw" {
+		return d.newRawProducer(ctx, topic)
+	}
+	opts := append(d.base[:len(d.base):len(d.base)],
+		kgo.DefaultProduceTopic(topic),
+		kgo.ProducerBatchMaxBytes(batchBytes(w)),
+		kgo.ProducerLinger(w.Batch.Linger),
+		kgo.ProducerBatchCompression(codec(w.Compression)),
+		kgo.MaxBufferedRecords(w.MaxInFlight),
+	)
+	switch w.Acks {
+	case "0":
+		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()), kgo.DisableIdempotentWrite())
+	case "1":
+		opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
+	}
+	p := &kafkaProducer{}
+	opts = append(opts, kgo.WithHooks(batchHook{&p.batches}))
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: kafka producer: %w", err)
+	}
+	p.cl = cl
+	return p, nil
+}
+
+type kafkaProducer struct {
+	cl      *kgo.Client
+	batches atomic.Int64 // batches the broker acknowledged
+}
+
+// Batches counts the batches written: throughput by batch size needs it.
+func (p *kafkaProducer) Batches() int64 { return p.batches.Load() }
+
+// batchHook counts written batches (kgo.HookProduceBatchWritten).
+type batchHook struct{ n *atomic.Int64 }
+
+func (h batchHook) OnProduceBatchWritten(kgo.BrokerMetadata, string, int32, kgo.ProduceBatchMetrics) {
+	h.n.Add(1)
+}
+
+func (p *kafkaProducer) Send(ctx context.Context, m Message, done func(error)) {
+	ts := make([]byte, 8)
+	binary.BigEndian.PutUint64(ts, uint64(m.SentAt))
+	r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}}}
+	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done(err) })
+}
+
+func (p *kafkaProducer) Close(ctx context.Context) error {
+	err := p.cl.Flush(ctx)
+	p.cl.Close()
+	return err
+}
+
+func (d *kafkaDriver) NewConsumer(ctx context.Context, topic, sub string) (Consumer, error) {
+	c := &kafkaConsumer{assigned: make(chan struct{})}
+	opts := append(d.base[:len(d.base):len(d.base)],
+		kgo.ConsumerGroup(sub),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(500*time.Millisecond),
+		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+			c.once.Do(func() { close(c.assigned) })
+		}),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: kafka consumer: %w", err)
+	}
+	c.cl = cl
+	return c, nil
+}
+
+type kafkaConsumer struct {
+	cl       *kgo.Client
+	once     sync.Once
+	assigned chan struct{} // closed when the group first assigns partitions
+}
+
+// Ready waits until the group has assigned this member partitions, so the
+// run does not start measuring while consumers are still joining. A
+// member left without partitions (more members than partitions) never is;
+// the wait is bounded by ctx.
+func (c *kafkaConsumer) Ready(ctx context.Context) error {
+	select {
+	case <-c.assigned:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery), failed func(error)) error {
+	for ctx.Err() == nil {
+		fs := c.cl.PollFetches(ctx)
+		if fs.IsClientClosed() {
+			return errors.New("loadgen: kafka consumer: client closed")
+		}
+		fs.EachError(func(_ string, _ int32, err error) {
+			if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+				failed(fmt.Errorf("loadgen: kafka fetch: %w", err))
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			d := Delivery{Bytes: len(r.Value)}
+			for _, h := range r.Headers {
+				if h.Key == timestampHeader && len(h.Value) == 8 {
+					d.SentAt = int64(binary.BigEndian.Uint64(h.Value))
+				}
+			}
+			fn(d)
+		})
+	}
+	return nil
+}
+
+func (c *kafkaConsumer) Close() error {
+	c.cl.Close()
+	return nil
+}
+
+func (d *kafkaDriver) Close() error {
+	d.admin.Close()
+	if d.after != nil {
+		return d.after()
+	}
+	return nil
+}

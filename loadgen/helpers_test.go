@@ -1,0 +1,5 @@
+package loadgen
+
+import "os"
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(name) }

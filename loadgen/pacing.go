@@ -1,0 +1,93 @@
+package loadgen
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// pacer spaces a constant-rate stream of messages: message i is due at
+// start + i/rate. Latency in open-loop runs is measured from that intended
+// time, not from when the message was actually sent, so a producer held
+// up by a stalled broker cannot hide the stall (coordinated omission): the
+// messages it should have sent meanwhile carry the wait in their latency.
+type pacer struct {
+	start  time.Time
+	period float64 // nanoseconds between messages
+}
+
+func newPacer(start time.Time, rate float64) pacer {
+	return pacer{start: start, period: 1e9 / rate}
+}
+
+// intended is message i's intended send time.
+func (p pacer) intended(i int64) time.Time {
+	return p.start.Add(time.Duration(float64(i) * p.period))
+}
+
+// spinBelow is how much of a wait waitUntil spends yielding the processor
+// (runtime.Gosched) instead of sleeping: a timer may fire up to a
+// millisecond late, and that lateness would count in every latency.
+const spinBelow = time.Millisecond
+
+// waitUntil returns once t has come, or ctx's error if ctx ends first. A
+// producer behind schedule (t already past) does not wait at all, and so
+// sends its overdue messages back to back.
+func waitUntil(ctx context.Context, t time.Time, timer *time.Timer) error {
+	for {
+		d := time.Until(t)
+		if d <= 0 {
+			return nil
+		}
+		if d <= spinBelow {
+			runtime.Gosched()
+			continue
+		}
+		timer.Reset(d - spinBelow)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// inflight bounds a producer's unacknowledged sends. One goroutine
+// acquires; releases may come from any goroutine. It costs an atomic add
+// per send and release, and a channel operation only when the window is
+// full.
+type inflight struct {
+	n    atomic.Int64
+	max  int64
+	wake chan struct{} // a token: the window was full and a slot freed
+}
+
+func newInflight(max int) *inflight {
+	return &inflight{max: int64(max), wake: make(chan struct{}, 1)}
+}
+
+// acquire takes a slot, waiting while the window is full; it returns false
+// if ctx ends first.
+func (f *inflight) acquire(ctx context.Context) bool {
+	for f.n.Load() >= f.max {
+		select {
+		case <-f.wake:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	f.n.Add(1)
+	return true
+}
+
+// release frees a slot.
+func (f *inflight) release() {
+	if f.n.Add(-1) == f.max-1 {
+		select {
+		case f.wake <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package loadgen
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestPacerIntended(t *testing.T) {
+	start := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		rate float64
+		i    int64
+		want time.Duration
+	}{
+		{1000, 0, 0},
+		{1000, 1, time.Millisecond},
+		{1000, 1500, 1500 * time.Millisecond},
+		{3, 1, 333333333 * time.Nanosecond},
+		{2e6, 2e6, time.Second}, // no drift over a second of a fast stream
+		{1e6, 3600e6, time.Hour},
+	} {
+		if got := newPacer(start, tc.rate).intended(tc.i).Sub(start); got != tc.want {
+			t.Errorf("rate %v, message %d: intended at +%v, want +%v", tc.rate, tc.i, got, tc.want)
+		}
+	}
+}
+
+func TestWaitUntil(t *testing.T) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	// A time already past returns at once, however far back.
+	if err := waitUntil(context.Background(), time.Now().Add(-time.Hour), timer); err != nil {
+		t.Fatal(err)
+	}
+	// A cancelled context ends the wait with its error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := waitUntil(ctx, time.Now().Add(time.Hour), timer); err != context.Canceled {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	// Never early.
+	due := time.Now().Add(3 * time.Millisecond)
+	if err := waitUntil(context.Background(), due, timer); err != nil || time.Now().Before(due) {
+		t.Fatalf("returned before the due time (err %v)", err)
+	}
+}
+
+// The in-flight window never admits more than its size, and a release
+// from another goroutine always wakes a waiting acquire.
+func TestInflight(t *testing.T) {
+	f := newInflight(4)
+	ctx := context.Background()
+	var peak atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100000 {
+			if !f.acquire(ctx) {
+				t.Error("acquire failed")
+				return
+			}
+			if n := f.n.Load(); n > peak.Load() {
+				peak.Store(n)
+			}
+			go f.release()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("acquire stuck: a wakeup was lost")
+	}
+	if peak.Load() > 4 {
+		t.Errorf("peak in flight %d > 4", peak.Load())
+	}
+	full := newInflight(1)
+	full.acquire(ctx)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if full.acquire(cctx) {
+		t.Error("acquire on a full window with a cancelled context succeeded")
+	}
+}
