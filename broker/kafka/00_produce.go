@@ -120,7 +120,7 @@ func (s *Server) runAppends(jobs []appendJob) {
 }
 
 func (s *Server) append(j *appendJob) {
-	base, err := s.appendRecords(j.l, j.records)
+	base, err := s.bugs.appendRecords(s, j.l, j.records)
 	if err != nil {
 		var perr *producer.Error
 		if errors.As(err, &perr) {

@@ -55,6 +55,9 @@ func (s *Server) handleFetch(r *request) (response, error) {
 			targets = append(targets, fetchTarget{l, code})
 		}
 	}
+	if f := s.bugs.staleFetch(r, req, targets); f != nil {
+		return response{fetch: f}, nil
+	}
 	wait := min(time.Duration(max(req.MaxWaitMillis, 0))*time.Millisecond, s.cfg.MaxFetchWait)
 	var timer *time.Timer
 	defer func() {
@@ -134,6 +137,7 @@ func (s *Server) readPartition(f *fetchFrame, l *seglog.Log, offset int64, limit
 	if limit <= 0 && !minOne {
 		return nil, 0
 	}
+	offset = s.bugs.skipFetch(l, offset)
 	c, err := l.Read(offset, max(limit, 1))
 	if err != nil {
 		code := readErrorCode(err)

@@ -76,6 +76,11 @@ type Config struct {
 	// log.retention.check.interval.ms); negative disables the check.
 	RetentionCheckInterval time.Duration
 
+	// Bugs switches on deliberately broken behaviour, for negative controls
+	// only: tests showing that the history checks catch a broken broker.
+	// Default: none (a correct broker). See Bugs.
+	Bugs Bugs
+
 	// Logger receives one line per notable event: topics opened and
 	// recovered, retention deletions, bad input, shutdown. Default
 	// slog.Default().
@@ -122,6 +127,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if err := c.Bugs.validate(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -61,4 +61,13 @@
 // several listeners. Close stops every listener and connection, waits for
 // their goroutines (a request waiting for the group coordinator ends its
 // connection), then closes every log (flush and checkpoint).
+//
+// # Bug switches
+//
+// Config.Bugs (bugs.go) makes the broker deliberately wrong in one named
+// way: lose the acked tail on restart, duplicate or reorder batches, serve
+// stale or skipping fetches, fail after appending, forget commits. They
+// exist only as negative controls: the tests in package scenarios prove
+// that the checkers in package linearizability catch each one. The zero
+// value is a correct broker; New logs a warning when any switch is on.
 package kafka

@@ -81,14 +81,8 @@ func (s *Server) openCoordinator() (*coordinator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: Config.Group: %w", err)
 	}
-	opts := s.cfg.Log
-	opts.SegmentBytes = offsetsSegmentBytes
-	if b := s.cfg.Log.SegmentBytes; b > 0 && b < opts.SegmentBytes {
-		opts.SegmentBytes = b
-	}
-	opts.RetentionAge, opts.RetentionBytes = -1, -1
 	dir := filepath.Join(s.cfg.Dir, offsetsDirName)
-	l, rep, err := seglog.Open(dir, opts)
+	l, rep, err := seglog.Open(dir, offsetsOptions(s.cfg.Log))
 	if err != nil {
 		return nil, fmt.Errorf("kafka: open offsets log %s: %w", dir, err)
 	}
@@ -110,6 +104,16 @@ func (s *Server) openCoordinator() (*coordinator, error) {
 	}
 	s.log.Info("kafka: offsets log replayed", "dir", dir, "records", n, "end_offset", l.EndOffset())
 	return co, nil
+}
+
+// offsetsOptions returns the offsets log's options, given the partitions'.
+func offsetsOptions(opts seglog.Options) seglog.Options {
+	opts.SegmentBytes = min(opts.SegmentBytes, offsetsSegmentBytes)
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = offsetsSegmentBytes
+	}
+	opts.RetentionAge, opts.RetentionBytes = -1, -1
+	return opts
 }
 
 // replay feeds every record of the offsets log, in order, to Restore and

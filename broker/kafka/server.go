@@ -37,6 +37,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 
 	groups *coordinator // the consumer-group coordinator and offsets log
+	bugs   *bugs        // Config.Bugs; nil for a correct broker
 
 	wg sync.WaitGroup // connection goroutines, the retention loop, the coordinator
 }
@@ -56,6 +57,10 @@ func New(cfg Config) (*Server, error) {
 		byID:      make(map[[16]byte]*topic),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
+		bugs:      newBugs(cfg.Bugs, cfg.Logger),
+	}
+	if err := s.bugs.opening(cfg); err != nil {
+		return nil, err
 	}
 	if err := s.loadTopics(); err != nil {
 		s.closeAllLogs()
