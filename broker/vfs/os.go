@@ -66,7 +66,7 @@ const defaultWriteMode = WriteAuto
 type OSOptions struct {
 	// WriteMode is how WriteAt writes. Default WriteDefault (WriteAuto).
 	WriteMode WriteMode
-	// PwriteMin is the smallest write WriteAuto pwrites. Default 16 KiB.
+	// PwriteMin is the smallest write WriteAuto pwrites. Default 8 KiB.
 	PwriteMin int
 	// PopulateAhead is how far past the latest write WriteMmapPopulate
 	// keeps pages prefaulted. Default 4 MiB; ignored by other modes.
@@ -78,7 +78,7 @@ func (o OSOptions) withDefaults() OSOptions {
 		o.WriteMode = defaultWriteMode
 	}
 	if o.PwriteMin <= 0 {
-		o.PwriteMin = 16 << 10
+		o.PwriteMin = 8 << 10
 	}
 	if o.PopulateAhead <= 0 {
 		o.PopulateAhead = 4 << 20
