@@ -12,14 +12,17 @@ build:
 	$(GO) build -o $(BIN) ./cmd/gale
 
 # The main job. Until the quickstart scenario exists (issue 7), it builds gale
-# and measures the partition log on this machine: append MB/s per flush policy
-# against a plain sequential file write, sequential reads, and recovery of a
-# 1 GiB tail after a kill. Figures go to the terminal and out/log-bench.txt.
+# and runs what exists of it on the embedded reference broker: throughput by
+# batch size (1 to 10000 messages a batch, 100 B messages), then a
+# constant-rate run whose latency is measured from each message's intended
+# send time. Results: out/quickstart/*.json and *.hlog. About a minute.
 run: build
-	@mkdir -p $(OUT)
-	@echo "== gale: partition log benchmark (about a minute) =="
-	$(GO) test -run '^$$' -bench 'Append/batch=(64KiB|1MiB)|Read|Recover' -benchtime 2s -benchmem ./broker/seglog/ | tee $(OUT)/log-bench.txt
-	@echo "== figures saved to $(OUT)/log-bench.txt =="
+	@mkdir -p $(OUT)/quickstart
+	@echo "== gale quickstart (interim): throughput by batch size, embedded broker =="
+	$(BIN) loadgen --target embedded --workload loadgen/testdata/sweep-batch.yaml --out $(OUT)/quickstart/sweep.json
+	@echo "== constant rate: 20000 msg/s for 10 s, latency from the intended send time =="
+	$(BIN) loadgen --target embedded --workload loadgen/testdata/small.yaml --rate 20000 --duration 10s --out $(OUT)/quickstart/latency.json
+	@echo "== results in $(OUT)/quickstart/ =="
 
 # The whole test suite: formatting, vet, a short run of every fuzz target, a
 # smoke run of every benchmark, then every test under the race detector (last,

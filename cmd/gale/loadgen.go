@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -155,6 +156,10 @@ func (l *live) end() {
 // beside it, and prints the summary.
 func runTarget(ctx context.Context, live *live, cfg loadgen.Config, out string) (*loadgen.Results, int) {
 	w := cfg.Workload
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		fmt.Fprintf(os.Stderr, "gale loadgen: %v\n", err)
+		return nil, exitUsage
+	}
 	var hlogs []*os.File
 	defer func() {
 		for _, f := range hlogs {
