@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -13,19 +12,6 @@ import (
 
 // A librdkafka consumer group: kcat's balanced consumer (-G).
 
-// kcatPath returns kcat's path, skipping the test without it (failing
-// under CI=true, where .ci/run installs it).
-func kcatPath(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("kcat")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("kcat not installed (CI=true): apt-get install -y kcat")
-		}
-		t.Skip("kcat not installed (apt-get install -y kcat); skipping the librdkafka group test")
-	}
-	return p
-}
 
 // kcatGroupConsume runs `kcat -G grp topic` until it has consumed n
 // records and exited (committing its offsets), and returns the sequence
@@ -58,7 +44,7 @@ func kcatGroupConsume(t *testing.T, kcat, addr, grp, topic string, n int) map[[2
 // kcat in the same group after more records arrive: the second resumes
 // from the offsets the first committed.
 func TestKcatGroupConsume(t *testing.T) {
-	kcat := kcatPath(t)
+	kcat := needKcat(t)
 	const parts, n = 3, 300
 	b := groupBroker(t, "")
 	b.createTopic(t, "kc", parts)
