@@ -4,7 +4,7 @@ BIN     := bin/gale
 PKGS    := ./...
 OUT     := out
 
-.PHONY: all build run test vet fmt-check race fuzz-smoke bench-smoke bench ci clean
+.PHONY: all build run test vet fmt-check race long fuzz-smoke bench-smoke bench ci clean
 
 all: build
 
@@ -27,7 +27,7 @@ run: build
 # The whole test suite: formatting, vet, a short run of every fuzz target, a
 # smoke run of every benchmark, then every test under the race detector (last,
 # so its summary closes the output).
-test: fmt-check vet fuzz-smoke bench-smoke race
+test: fmt-check vet fuzz-smoke bench-smoke long race
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -38,6 +38,10 @@ vet:
 
 race:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Tests too slow under the race detector (they skip themselves there).
+long:
+	$(GO) test -count=1 -run 'TestMillionRecords' ./broker/kafka/
 
 # Each fuzz target for a few seconds (go test -fuzz takes one target at a time).
 FUZZ_TIME ?= 5s

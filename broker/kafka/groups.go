@@ -102,7 +102,7 @@ func (s *Server) openCoordinator() (*coordinator, error) {
 		l.Close()
 		return nil, fmt.Errorf("kafka: replay offsets log %s: %w", dir, err)
 	}
-	s.log.Info("kafka: offsets log replayed", "dir", dir, "records", n, "end_offset", l.EndOffset())
+	s.log.Debug("kafka: offsets log replayed", "dir", dir, "records", n, "end_offset", l.EndOffset())
 	return co, nil
 }
 

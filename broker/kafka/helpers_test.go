@@ -67,7 +67,7 @@ func startBroker(t testing.TB, dir string, opts ...brokerOpt) *testBroker {
 	cfg := Config{
 		Dir:    dir,
 		Log:    seglog.Options{SegmentBytes: 16 << 20},
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, o := range opts {
 		o(&cfg)

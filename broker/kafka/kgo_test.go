@@ -279,3 +279,16 @@ func TestLongPollWakesOnProduce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMillionRecords sends 1 M records across 8 partitions with franz-go and
+// reads every one back in order at its offset. Too slow under the race
+// detector; `make test` runs it once without.
+func TestMillionRecords(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("1 M records: run without -race and -short (make test does)")
+	}
+	b := startBroker(t, "")
+	b.createTopic(t, "million", 8)
+	produce(t, b, "million", 8, 0, 1_000_000)
+	consume(t, b, "million", 8, 1_000_000)
+}

@@ -190,7 +190,7 @@ func (s *Server) openPartition(name string, p int32, fresh bool) (*seglog.Log, e
 	case rep.Cut():
 		s.log.Warn("kafka: partition recovered with a cut", "dir", dir, "report", rep.String())
 	case !fresh:
-		s.log.Info("kafka: partition opened", "dir", dir, "report", rep.String())
+		s.log.Debug("kafka: partition opened", "dir", dir, "report", rep.String())
 	}
 	return l, nil
 }

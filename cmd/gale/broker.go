@@ -50,6 +50,8 @@ func runBroker(args []string) int {
 	fs.Var(&defaultPartitions, "default-partitions", "partition `count` of auto-created topics and of CreateTopics asking for the default")
 	autoCreate := fs.Bool("auto-create-topics", true, "create a topic when a client's Metadata request names one that does not exist (as Kafka's auto.create.topics.enable)")
 	fs.Var(&maxRequestBytes, "max-request-bytes", "largest request in `bytes` a client may send; a larger one closes its connection")
+	var level slog.Level
+	fs.TextVar(&level, "log-level", slog.LevelInfo, "`level` of the log on stderr: debug (also each partition's recovery report at start), info, warn, error")
 	if wantsHelp(args) {
 		fs.SetOutput(os.Stdout)
 	}
@@ -64,7 +66,7 @@ func runBroker(args []string) int {
 		fmt.Fprintln(os.Stderr, "gale broker: --data DIR is required")
 		return exitUsage
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := kafka.New(kafka.Config{
 		Addr:      listen.value,
 		Advertise: advertise.value,

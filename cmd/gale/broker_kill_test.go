@@ -204,7 +204,7 @@ func TestBrokerSIGTERMShutsDownCleanly(t *testing.T) {
 		}
 	}
 
-	p = startBrokerProc(t, dir, flags...)
+	p = startBrokerProc(t, dir, append(flags, "--log-level=debug")...)
 	opened := p.stderr.grep("kafka: partition opened")
 	if len(opened) != 2 {
 		t.Errorf("%d 'partition opened' lines, want 2", len(opened))
