@@ -56,12 +56,25 @@
 // merge across machines. Targets are recorded without credentials, and
 // Security's fields are never printed or recorded.
 //
+// # History
+//
+// Config.History (gale loadgen --history FILE) records the run's
+// operations for package linearizability, on kafka and embedded targets
+// with the client producer (history.go): each record carries a value
+// unique in its partition, "<producer client>-<seq>", in a gale-id
+// header; each produced record is a produce operation (ok with its
+// offset, fail only for an error code that rejects it, unknown
+// otherwise), each partition's records in a poll a fetch operation (its
+// first record's offset and the values in order), each partition
+// assignment of a group member a client of its own. Timestamps are
+// nanoseconds since Run began, on the monotonic clock.
+//
 // # Concurrency
 //
 // Run may be called concurrently with different Configs. A Driver is used
 // from several goroutines; each Producer and Consumer from one, except
 // that Send's callbacks run on driver goroutines. Config.Progress and
 // Config.Logf are called from Run's goroutine. Imports point down: loadgen
-// uses broker/kafka (embedded) and broker/record (raw batches), never the
-// reverse.
+// uses broker/kafka (embedded), broker/record (raw batches) and
+// linearizability (the history format), never the reverse.
 package loadgen

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"gale/broker/kafka"
 )
 
 // Driver connects the load loops to one kind of broker. Each driver lives
@@ -153,7 +155,7 @@ const dialTimeout = 5 * time.Second
 func Open(ctx context.Context, t Target, w Workload, sec Security) (Driver, error) {
 	switch t.Kind {
 	case "embedded":
-		return openEmbedded(ctx, w)
+		return openEmbedded(ctx, w, kafka.Bugs{})
 	case "null":
 		return openNull(w), nil
 	case "kafka":

@@ -16,7 +16,7 @@ import (
 // openEmbedded starts gale's reference broker in this process, on a fresh
 // temporary directory and a loopback port, and drives it as a Kafka
 // target. Close stops the broker and removes the directory.
-func openEmbedded(ctx context.Context, w Workload) (*kafkaDriver, error) {
+func openEmbedded(ctx context.Context, w Workload, bugs kafka.Bugs) (*kafkaDriver, error) {
 	dir, err := os.MkdirTemp("", "gale-embedded-")
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: embedded: %w", err)
@@ -26,6 +26,7 @@ func openEmbedded(ctx context.Context, w Workload) (*kafkaDriver, error) {
 		Log:                    seglog.Options{SegmentBytes: 64 << 20},
 		RetentionCheckInterval: -1,
 		Logger:                 slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Bugs:                   bugs, // tests only (Config.bugs)
 	})
 	if err != nil {
 		os.RemoveAll(dir)

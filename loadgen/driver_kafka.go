@@ -18,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"gale/linearizability"
 )
 
 // kafkaDriver drives any Kafka-protocol cluster through franz-go: one
@@ -27,6 +29,17 @@ type kafkaDriver struct {
 	base  []kgo.Opt // seeds, dialing, TLS, SASL
 	admin *kgo.Client
 	after func() error // run by Close after the clients (embedded: stop the broker)
+	hist  *history     // set by recordHistory before any producer or consumer
+}
+
+// recordHistory makes the driver's producers and consumers record their
+// operations to h (history.go). The raw producer does not record.
+func (d *kafkaDriver) recordHistory(h *history) error {
+	if d.w.Producer == "raw" {
+		return errors.New("loadgen: history is recorded with the client producer only, not the raw one")
+	}
+	d.hist = h
+	return nil
 }
 
 func openKafka(ctx context.Context, seeds []string, w Workload, sec Security) (*kafkaDriver, error) {
@@ -197,7 +210,10 @@ func (d *kafkaDriver) NewProducer(ctx context.Context, topic string) (Producer, 
 	case "1":
 		opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
 	}
-	p := &kafkaProducer{}
+	p := &kafkaProducer{hist: d.hist, topic: topic, idempotent: w.Acks != "0" && w.Acks != "1"}
+	if p.hist != nil {
+		p.client = p.hist.newClient()
+	}
 	opts = append(opts, kgo.WithHooks(batchHook{&p.batches}))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -210,6 +226,13 @@ func (d *kafkaDriver) NewProducer(ctx context.Context, topic string) (Producer, 
 type kafkaProducer struct {
 	cl      *kgo.Client
 	batches atomic.Int64 // batches the broker acknowledged
+	hist    *history     // nil: no history
+	topic   string
+	client  int   // history client id
+	seq     int64 // history values sent; Send's goroutine only
+	// idempotent: franz-go's idempotent producer (acks all), whose
+	// rejections are definite (history.go)
+	idempotent bool
 }
 
 // Batches counts the batches written: throughput by batch size needs it.
@@ -225,8 +248,28 @@ func (h batchHook) OnProduceBatchWritten(kgo.BrokerMetadata, string, int32, kgo.
 func (p *kafkaProducer) Send(ctx context.Context, m Message, done func(error)) {
 	ts := make([]byte, 8)
 	binary.BigEndian.PutUint64(ts, uint64(m.SentAt))
-	r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}}}
-	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done(err) })
+	if p.hist == nil {
+		r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}}}
+		p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done(err) })
+		return
+	}
+	p.seq++
+	id := appendID(make([]byte, 0, 24), p.client, p.seq)
+	r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}, {Key: idHeader, Value: id}}}
+	call := p.hist.now()
+	p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+		if r.Partition < 0 { // no partition to record it under; never sent
+			done(err)
+			return
+		}
+		op := linearizability.Op{
+			Client: p.client, Kind: linearizability.Produce, Topic: p.topic, Partition: r.Partition,
+			Offset: r.Offset, Values: []string{string(id)}, Status: produceStatus(err, p.idempotent),
+			Call: call, Return: p.hist.now(),
+		}
+		p.hist.rec.Record(op)
+		done(err)
+	})
 }
 
 func (p *kafkaProducer) Close(ctx context.Context) error {
@@ -236,16 +279,22 @@ func (p *kafkaProducer) Close(ctx context.Context) error {
 }
 
 func (d *kafkaDriver) NewConsumer(ctx context.Context, topic, sub string) (Consumer, error) {
-	c := &kafkaConsumer{assigned: make(chan struct{})}
+	c := &kafkaConsumer{assigned: make(chan struct{}), hist: d.hist}
 	opts := append(d.base[:len(d.base):len(d.base)],
 		kgo.ConsumerGroup(sub),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(500*time.Millisecond),
-		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+			c.assign(assigned)
 			c.once.Do(func() { close(c.assigned) })
 		}),
 	)
+	if c.hist != nil {
+		// Rebalances wait while a poll's records are recorded, so they
+		// are recorded under the assignment that read them.
+		opts = append(opts, kgo.BlockRebalanceOnPoll())
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: kafka consumer: %w", err)
@@ -258,6 +307,48 @@ type kafkaConsumer struct {
 	cl       *kgo.Client
 	once     sync.Once
 	assigned chan struct{} // closed when the group first assigns partitions
+	hist     *history      // nil: no history
+	mu       sync.Mutex
+	clients  map[topicPartition]int // mu guards it: history client id per assignment
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// assign gives every partition just assigned a new history client: a
+// member that gets a partition (back) resumes from the committed offset,
+// which is a seek.
+func (c *kafkaConsumer) assign(assigned map[string][]int32) {
+	if c.hist == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clients == nil {
+		c.clients = make(map[topicPartition]int)
+	}
+	for t, ps := range assigned {
+		for _, p := range ps {
+			c.clients[topicPartition{t, p}] = c.hist.newClient()
+		}
+	}
+}
+
+// client returns the history client reading tp.
+func (c *kafkaConsumer) client(tp topicPartition) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.clients[tp]
+	if !ok { // not announced by OnPartitionsAssigned: a client of its own
+		if c.clients == nil {
+			c.clients = make(map[topicPartition]int)
+		}
+		id = c.hist.newClient()
+		c.clients[tp] = id
+	}
+	return id
 }
 
 // Ready waits until the group has assigned this member partitions, so the
@@ -275,7 +366,15 @@ func (c *kafkaConsumer) Ready(ctx context.Context) error {
 
 func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery), failed func(error)) error {
 	for ctx.Err() == nil {
+		var call int64
+		if c.hist != nil {
+			call = c.hist.now()
+		}
 		fs := c.cl.PollFetches(ctx)
+		if c.hist != nil {
+			c.recordPoll(fs, call, c.hist.now())
+			c.cl.AllowRebalance()
+		}
 		if fs.IsClientClosed() {
 			return errors.New("loadgen: kafka consumer: client closed")
 		}
@@ -295,6 +394,15 @@ func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery), failed f
 		})
 	}
 	return nil
+}
+
+// recordPoll records what one poll returned, one fetch per partition.
+func (c *kafkaConsumer) recordPoll(fs kgo.Fetches, call, ret int64) {
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 {
+			c.hist.recordFetch(c.client(topicPartition{p.Topic, p.Partition}), p.Topic, p.Partition, p.Records, call, ret)
+		}
+	})
 }
 
 func (c *kafkaConsumer) Close() error {

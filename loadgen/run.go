@@ -13,6 +13,9 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"gale/broker/kafka"
+	"gale/linearizability"
 )
 
 // Config configures Run. Only Workload and one of Target or Driver are
@@ -50,6 +53,14 @@ type Config struct {
 	// log (.hlog); Run writes each interval's histograms to it, tagged
 	// publish, publish_delay and e2e, in nanoseconds.
 	HistogramLog func(run int) (io.Writer, error)
+	// History, when set, receives the operation history of every run, JSON
+	// Lines as package linearizability reads it (history.go): kafka and
+	// embedded targets only. Run flushes it before returning; it does not
+	// close it.
+	History io.Writer
+
+	hist *history   // History's recorder and clock, set by Run
+	bugs kafka.Bugs // tests only: the embedded broker's bug switches
 }
 
 func (c Config) withDefaults() Config {
@@ -97,11 +108,34 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		res.Sweep = &SweepResults{Field: base.Sweep.Field}
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
+	if cfg.History != nil {
+		if cfg.Driver == nil && cfg.Target.Kind != "kafka" && cfg.Target.Kind != "embedded" {
+			return nil, errHistoryTarget
+		}
+		aw := newAsyncWriter(cfg.History)
+		rec := linearizability.NewRecorder(aw)
+		cfg.hist = newHistory(rec)
+		res, err := runAll(ctx, cfg, base, runs, rng, res)
+		ferr := rec.Flush()
+		if cerr := aw.Close(); ferr == nil {
+			ferr = cerr
+		}
+		if ferr != nil && err == nil {
+			return res, fmt.Errorf("loadgen: writing the history: %w", ferr)
+		}
+		return res, err
+	}
+	return runAll(ctx, cfg, base, runs, rng, res)
+}
+
+// runAll is Run's loop over the runs (or the max-rate search).
+func runAll(ctx context.Context, cfg Config, base Workload, runs []Workload, rng *rand.Rand, res *Results) (*Results, error) {
 	if base.FindMaxRate != nil {
 		return res, findMaxRate(ctx, cfg, base, rng, res)
 	}
 	for i, w := range runs {
-		if w, err = w.Validate(); err != nil {
+		w, err := w.Validate()
+		if err != nil {
 			return nil, err
 		}
 		r, err := runOne(ctx, cfg, w, i, rng)
@@ -176,7 +210,13 @@ func runOne(ctx context.Context, cfg Config, w Workload, idx int, rng *rand.Rand
 	if cfg.Driver != nil {
 		return runWith(ctx, cfg, cfg.Driver, w, idx, rng)
 	}
-	d, err := Open(ctx, cfg.Target, w, cfg.Security)
+	var d Driver
+	var err error
+	if cfg.Target.Kind == "embedded" {
+		d, err = openEmbedded(ctx, w, cfg.bugs)
+	} else {
+		d, err = Open(ctx, cfg.Target, w, cfg.Security)
+	}
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -191,6 +231,15 @@ func runWith(ctx context.Context, cfg Config, d Driver, w Workload, idx int, rng
 	r := &run{cfg: cfg, w: w, drv: d, subs: w.Subscriptions(), runID: strconv.FormatUint(rng.Uint64()%(1<<40), 36)}
 	if _, ok := r.drv.(nullDriver); ok {
 		r.subs = 0 // the null target delivers nothing
+	}
+	if cfg.hist != nil {
+		h, ok := d.(historian)
+		if !ok {
+			return RunResult{}, errHistoryTarget
+		}
+		if err := h.recordHistory(cfg.hist); err != nil {
+			return RunResult{}, err
+		}
 	}
 	var err error
 	if r.pl, err = newPayloads(w, rng); err != nil {

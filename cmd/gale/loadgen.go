@@ -36,6 +36,7 @@ func runLoadgen(args []string) int {
 	quiet := fs.Bool("quiet", false, "print no progress lines")
 	findMax := fs.Bool("find-max-rate", false, "search for the max sustainable rate (criterion: the workload's findMaxRate, default p99 <= 5ms)")
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock; recorded in results)")
+	history := fs.String("history", "", "write the operation history (JSON Lines, for gale check) to `FILE`; kafka and embedded targets only")
 	var sec loadgen.Security
 	fs.BoolVar(&sec.TLS, "tls", false, "kafka: connect with TLS")
 	fs.StringVar(&sec.CAFile, "tls-ca", "", "kafka: PEM CA `FILE` (implies --tls)")
@@ -51,6 +52,10 @@ func runLoadgen(args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
+	if *history != "" && len(targets) > 1 {
+		fmt.Fprintln(os.Stderr, "gale loadgen: --history takes one --target")
+		return exitUsage
+	}
 	if sec.SASLUser == "" {
 		sec.SASLUser = os.Getenv("GALE_SASL_USER")
 	}
@@ -62,6 +67,10 @@ func runLoadgen(args []string) int {
 		tgt, err := loadgen.ParseTarget(t)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "gale loadgen: %v\n", err)
+			return exitUsage
+		}
+		if *history != "" && tgt.Kind != "kafka" && tgt.Kind != "embedded" {
+			fmt.Fprintln(os.Stderr, "gale loadgen: history is recorded for kafka and embedded targets only")
 			return exitUsage
 		}
 		tgts = append(tgts, tgt)
@@ -88,13 +97,25 @@ func runLoadgen(args []string) int {
 	live := newLive(os.Stderr, *quiet)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var hist *os.File
+	if *history != "" {
+		if hist, err = os.Create(*history); err != nil {
+			fmt.Fprintf(os.Stderr, "gale loadgen: %v\n", err)
+			return exitUsage
+		}
+		defer hist.Close()
+	}
 	var all []*loadgen.Results
 	for i, tgt := range tgts {
 		path := *out
 		if len(tgts) > 1 {
 			path = loadgen.ComparePath(*out, i, tgt)
 		}
-		res, code := runTarget(ctx, live, loadgen.Config{Target: tgt, Security: sec, Workload: w, Seed: *seed}, path)
+		cfg := loadgen.Config{Target: tgt, Security: sec, Workload: w, Seed: *seed}
+		if hist != nil {
+			cfg.History = hist // not a nil *os.File in an interface
+		}
+		res, code := runTarget(ctx, live, cfg, path)
 		if code != exitOK {
 			return code
 		}
@@ -199,6 +220,9 @@ func runTarget(ctx context.Context, live *live, cfg loadgen.Config, out string) 
 		fmt.Println("max sustainable rate:", res.MaxRate.Decision)
 	}
 	fmt.Printf("results in %s\n", out)
+	if f, ok := cfg.History.(*os.File); ok {
+		fmt.Printf("history in %s\n", f.Name())
+	}
 	return res, exitOK
 }
 

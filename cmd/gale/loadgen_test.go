@@ -58,3 +58,31 @@ func TestLoadgenCommand(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// --history writes a history gale check judges; targets that cannot
+// record one are a usage error.
+func TestLoadgenHistory(t *testing.T) {
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "w.yaml")
+	if err := os.WriteFile(wl, []byte("name: cli\nmessageSize: 100\npartitionsPerTopic: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hist := filepath.Join(dir, "history.jsonl")
+	out := filepath.Join(dir, "results.json")
+	if code := run([]string{"loadgen", "--target", "null", "--workload", wl, "--out", out, "--quiet", "--history", hist}, io.Discard, io.Discard); code != exitUsage {
+		t.Errorf("null target with --history: exit %d, want %d", code, exitUsage)
+	}
+	if testing.Short() {
+		return
+	}
+	args := []string{"loadgen", "--target", "embedded", "--workload", wl, "--out", out, "--quiet", "--duration", "1s", "--rate", "2000", "--history", hist}
+	if code := run(args, io.Discard, io.Discard); code != exitOK {
+		t.Fatalf("embedded with --history: exit %d", code)
+	}
+	if st, err := os.Stat(hist); err != nil || st.Size() == 0 {
+		t.Fatalf("history: %v, %v", st, err)
+	}
+	if code := run([]string{"check", "--expect", "exactly-once", hist}, io.Discard, io.Discard); code != exitOK {
+		t.Errorf("gale check --expect exactly-once: exit %d, want %d", code, exitOK)
+	}
+}
