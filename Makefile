@@ -15,13 +15,17 @@ build:
 # and runs what exists of it on the embedded reference broker: throughput by
 # batch size (1 to 10000 messages a batch, 100 B messages), then a
 # constant-rate run whose latency is measured from each message's intended
-# send time. Results: out/quickstart/*.json and *.hlog. About a minute.
+# send time, whose operation history is then checked (porcupine
+# linearizability per partition and the delivery anomalies: nothing lost,
+# duplicated or reordered). Results: out/quickstart/. About a minute.
 run: build
 	@mkdir -p $(OUT)/quickstart
 	@echo "== gale quickstart (interim): throughput by batch size, embedded broker =="
 	$(BIN) loadgen --target embedded --workload loadgen/testdata/sweep-batch.yaml --out $(OUT)/quickstart/sweep.json
 	@echo "== constant rate: 20000 msg/s for 10 s, latency from the intended send time =="
-	$(BIN) loadgen --target embedded --workload loadgen/testdata/small.yaml --rate 20000 --duration 10s --out $(OUT)/quickstart/latency.json
+	$(BIN) loadgen --target embedded --workload loadgen/testdata/small.yaml --rate 20000 --duration 10s --out $(OUT)/quickstart/latency.json --history $(OUT)/quickstart/history.jsonl
+	@echo "== check of that run's history: linearizable, nothing lost, duplicated or reordered =="
+	$(BIN) check $(OUT)/quickstart/history.jsonl
 	@echo "== results in $(OUT)/quickstart/ =="
 
 # The whole test suite: formatting, vet, a short run of every fuzz target, a
