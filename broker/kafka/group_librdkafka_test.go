@@ -12,7 +12,6 @@ import (
 
 // A librdkafka consumer group: kcat's balanced consumer (-G).
 
-
 // kcatGroupConsume runs `kcat -G grp topic` until it has consumed n
 // records and exited (committing its offsets), and returns the sequence
 // numbers it printed by partition and offset.
