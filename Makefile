@@ -48,6 +48,9 @@ long:
 	$(GO) test -count=1 -run 'TestMillionRecords' ./broker/kafka/
 
 # Each fuzz target for a few seconds (go test -fuzz takes one target at a time).
+# A real finding always writes a "Failing input"; with a short -fuzztime the
+# fuzzer sometimes reports only that its workers missed the shutdown deadline,
+# which is not a finding.
 FUZZ_TIME ?= 5s
 fuzz-smoke:
 	@mkdir -p $(OUT)
@@ -55,7 +58,10 @@ fuzz-smoke:
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
 	    echo "fuzz $$pkg $$t"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZ_TIME) $$pkg > $(OUT)/fuzz.log 2>&1 || { cat $(OUT)/fuzz.log; exit 1; }; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZ_TIME) $$pkg > $(OUT)/fuzz.log 2>&1 || \
+	    if grep -q 'Failing input' $(OUT)/fuzz.log || ! grep -q 'context deadline exceeded' $(OUT)/fuzz.log; then \
+	      cat $(OUT)/fuzz.log; exit 1; \
+	    else echo "  (go's fuzzer missed its own shutdown deadline; no failing input: not a finding)"; fi; \
 	  done; \
 	done
 
