@@ -74,6 +74,24 @@
 // the tail past the checkpoint is read, so recovery time does not grow with
 // the data retained.
 //
+// # Performance
+//
+// Measured on a 2-vCPU VM (ext4, Linux 6.18) with the benchmarks in this
+// package; the reference is a plain sequential os.File.Write of the same
+// bytes in the same run. MB/s, ranges of three 1 s runs, 0 allocs/op:
+//
+//	batch    flush=never  reference   ratio      flush=always
+//	1 KiB      561-993     360-365    155-270%        2.1
+//	16 KiB    1170-1820   1915-2071    86%          14-16
+//	64 KiB    1424-1567   1947-3609    68%          90-148
+//	1 MiB      890-1056    899-1571    73%         456-548
+//
+// (ratios of medians). Writes under 8 KiB are copied into the mapping, larger
+// ones pwritten: package vfs has the measurements behind that choice. A 1 MiB
+// Read takes 2.7-2.9 µs (a slice of the mapping). Recovery verifies 1 GiB of
+// tail in 0.58-0.69 s; with 10 GiB retained and a 64 MiB tail it takes
+// 0.06-0.07 s, since only the tail past the checkpoint is read.
+//
 // # Faults
 //
 // All file access goes through package vfs. With vfs.Mem, a test can crash
