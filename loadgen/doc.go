@@ -42,6 +42,11 @@
 // and publish and end-to-end latency count from that intended time, so a
 // stall delays every message due during it (no coordinated omission);
 // how late the harness actually sent is reported apart, as publish delay.
+// Times come from one clock (nowNs, pacing.go): the wall time at start
+// plus the monotonic clock, read once per message sent and once per ack;
+// a consumer that receives in batches (a Kafka poll) reads it once per
+// batch, so its records share a receive time. The Kafka driver's record
+// timestamp is the message's send timestamp.
 // Latencies go into HdrHistograms (1 ns to 1 h, 3 significant digits),
 // one window per producer and consumer, swapped out once per interval
 // (1 s) into per-interval figures and, after the warmup, into the totals.

@@ -55,8 +55,9 @@ type Message struct {
 	Key   []byte
 	Value []byte
 	// SentAt is the send timestamp carried to the consumer, Unix
-	// nanoseconds: the intended send time in open-loop runs, the actual
-	// one in closed-loop runs. Drivers carry it in a header.
+	// nanoseconds on the harness's clock (nowNs): the intended send time
+	// in open-loop runs, the actual one in closed-loop runs. Drivers carry
+	// it in a header.
 	SentAt int64
 }
 
@@ -64,6 +65,11 @@ type Message struct {
 type Delivery struct {
 	SentAt int64 // Message.SentAt; 0 when the message carried none
 	Bytes  int   // payload size
+	// ReceivedAt is when the message was received, on the harness's
+	// clock (nowNs), for drivers that receive messages in batches (a
+	// Kafka poll) and read the clock once per batch; 0: Receive's caller
+	// reads the clock.
+	ReceivedAt int64
 }
 
 // timestampHeader names the header carrying Message.SentAt.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -245,14 +246,41 @@ func (h batchHook) OnProduceBatchWritten(kgo.BrokerMetadata, string, int32, kgo.
 	h.n.Add(1)
 }
 
+// sendRec is one message in flight: the record, its header and
+// timestamp bytes and the caller's done, in one allocation. The record
+// comes first, so the promise (sendPromise) finds the rest from it.
+type sendRec struct {
+	r    kgo.Record
+	hdr  [1]kgo.RecordHeader
+	ts   [8]byte
+	done func(error)
+}
+
+// This line fails to compile unless r is at offset 0 of sendRec, which
+// sendPromise's cast depends on (franz-go hands the promise the same
+// *Record that Produce was given).
+var _ = [1]struct{}{}[unsafe.Offsetof(sendRec{}.r)]
+
+// sendPromise is every plain Send's promise: r is the first field of a
+// sendRec, so a pointer to it is a pointer to the sendRec. One func for
+// all records, where a closure per record would cost an allocation.
+func sendPromise(r *kgo.Record, err error) {
+	(*sendRec)(unsafe.Pointer(r)).done(err)
+}
+
+// Send produces m. Its record's timestamp is m.SentAt (the send time, or
+// the intended one in open loop), which spares franz-go a clock read.
 func (p *kafkaProducer) Send(ctx context.Context, m Message, done func(error)) {
-	ts := make([]byte, 8)
-	binary.BigEndian.PutUint64(ts, uint64(m.SentAt))
 	if p.hist == nil {
-		r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}}}
-		p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) { done(err) })
+		s := &sendRec{done: done}
+		binary.BigEndian.PutUint64(s.ts[:], uint64(m.SentAt))
+		s.hdr[0] = kgo.RecordHeader{Key: timestampHeader, Value: s.ts[:]}
+		s.r = kgo.Record{Key: m.Key, Value: m.Value, Headers: s.hdr[:], Timestamp: time.Unix(0, m.SentAt)}
+		p.cl.Produce(ctx, &s.r, sendPromise)
 		return
 	}
+	ts := make([]byte, 8)
+	binary.BigEndian.PutUint64(ts, uint64(m.SentAt))
 	p.seq++
 	id := appendID(make([]byte, 0, 24), p.client, p.seq)
 	r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}, {Key: idHeader, Value: id}}}
@@ -383,8 +411,9 @@ func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery), failed f
 				failed(fmt.Errorf("loadgen: kafka fetch: %w", err))
 			}
 		})
+		now := nowNs() // one clock read per poll: its records arrived together
 		fs.EachRecord(func(r *kgo.Record) {
-			d := Delivery{Bytes: len(r.Value)}
+			d := Delivery{Bytes: len(r.Value), ReceivedAt: now}
 			for _, h := range r.Headers {
 				if h.Key == timestampHeader && len(h.Value) == 8 {
 					d.SentAt = int64(binary.BigEndian.Uint64(h.Value))

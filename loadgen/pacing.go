@@ -7,6 +7,24 @@ import (
 	"time"
 )
 
+// The harness's clock: Unix nanoseconds read off the monotonic clock, as
+// the wall time at process start plus the monotonic time since. One read
+// (time.Since) costs about half of time.Now's, which reads the wall clock
+// too, and it never steps. Send timestamps (Message.SentAt), intended send
+// times and receive times all come from it, so producer and consumer
+// agree; against other machines' clocks it drifts only as the monotonic
+// clock does (NTP slews it too).
+var (
+	clockBase   = time.Now()
+	clockBaseNs = clockBase.UnixNano()
+)
+
+// nowNs is the clock's current reading, Unix nanoseconds.
+func nowNs() int64 { return clockBaseNs + int64(time.Since(clockBase)) }
+
+// clockNow is nowNs as a time.Time, monotonic reading included.
+func clockNow() time.Time { return clockBase.Add(time.Since(clockBase)) }
+
 // pacer spaces a constant-rate stream of messages: message i is due at
 // start + i/rate. Latency in open-loop runs is measured from that intended
 // time, not from when the message was actually sent, so a producer held

@@ -170,9 +170,12 @@ type run struct {
 
 	producers, consumers []*meter
 	batchers             []batchCounter
-	replayed             *Replay      // set by replay; read after its goroutine ends
-	batches              int64        // cumulative at the last collect
-	acked, recv          atomic.Int64 // cumulative, warmup included
+	replayed             *Replay // set by replay; read after its goroutine ends
+	batches              int64   // cumulative at the last collect
+	// cumulative, warmup included; each on a cache line of its own, as
+	// producers' acks and consumers' receipts add to them concurrently
+	acked paddedInt64
+	recv  paddedInt64
 
 	start, measureFrom time.Time
 	agg, total         window
@@ -517,7 +520,10 @@ func (r *run) drain(ctx context.Context, ticker *time.Ticker) {
 
 func (r *run) consume(ctx context.Context, c consumerRun) {
 	err := c.c.Receive(ctx, func(d Delivery) {
-		now := time.Now().UnixNano()
+		now := d.ReceivedAt
+		if now == 0 {
+			now = nowNs()
+		}
 		c.m.received(d.Bytes, now-d.SentAt, d.SentAt > 0)
 		r.recv.Add(1)
 	}, func(err error) {
@@ -532,7 +538,8 @@ func (r *run) consume(ctx context.Context, c consumerRun) {
 
 // batchSender is implemented by producers that send whole batches (gale's
 // raw producer); the load loop then hands them BatchSize messages at a
-// time, each with its own send timestamp.
+// time, each with its own send timestamp. SendBatch must not keep sentAt
+// after calling done: the load loop reuses it.
 type batchSender interface {
 	BatchSize() int
 	SendBatch(ctx context.Context, sentAt []int64, done func(error))
@@ -556,32 +563,33 @@ func (r *run) produce(ctx, pctx context.Context, p producerRun, rate float64) {
 	}
 	inflight := newInflight(r.w.MaxInFlight)
 	open := rate > 0
-	pc := newPacer(time.Now(), max(rate, 1))
+	pc := newPacer(clockNow(), max(rate, 1))
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	size := r.pl.size()
 	for i := int64(0); p.limit == 0 || i < p.limit; i++ {
-		var intended time.Time
+		var intended int64
 		if open {
-			intended = pc.intended(i)
-			if waitUntil(pctx, intended, timer) != nil {
+			t := pc.intended(i)
+			if waitUntil(pctx, t, timer) != nil {
 				return
 			}
+			intended = t.UnixNano()
 		}
 		if !inflight.acquire(pctx) {
 			return
 		}
-		now := time.Now()
+		now := nowNs() // the one clock read per message
 		if pctx.Err() != nil {
 			return
 		}
 		sentAt, delay := now, int64(-1)
 		if open {
-			sentAt, delay = intended, int64(now.Sub(intended))
+			sentAt, delay = intended, now-intended
 		}
 		p.m.sent(size, delay)
-		p.p.Send(ctx, Message{Key: r.pl.key(i), Value: r.pl.value(i), SentAt: sentAt.UnixNano()}, func(err error) {
-			p.m.acked(size, int64(time.Since(sentAt)), err)
+		p.p.Send(ctx, Message{Key: r.pl.key(i), Value: r.pl.value(i), SentAt: sentAt}, func(err error) {
+			p.m.acked(size, nowNs()-sentAt, err)
 			if err == nil {
 				r.acked.Add(1)
 			} else {
@@ -598,9 +606,14 @@ func (r *run) produce(ctx, pctx context.Context, p producerRun, rate float64) {
 // to fill a batch counts as it does for a lingering client.
 func (r *run) produceBatches(ctx, pctx context.Context, p producerRun, bs batchSender, rate float64) {
 	n := int64(bs.BatchSize())
-	inflight := newInflight(max(1, r.w.MaxInFlight/int(n)))
+	window := max(1, r.w.MaxInFlight/int(n))
+	inflight := newInflight(window)
+	// free holds the send-time slices of acknowledged batches, for reuse:
+	// at most window are in flight, so at most window are ever made.
+	free := make(chan []int64, window)
+	var delays []int64 // open loop; sentBatch does not keep it
 	open := rate > 0
-	pc := newPacer(time.Now(), max(rate, 1))
+	pc := newPacer(clockNow(), max(rate, 1))
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	size := r.pl.size()
@@ -611,27 +624,36 @@ func (r *run) produceBatches(ctx, pctx context.Context, p producerRun, bs batchS
 		if !inflight.acquire(pctx) {
 			return
 		}
-		now := time.Now()
+		now := nowNs()
 		if pctx.Err() != nil {
 			return
 		}
-		sentAt := make([]int64, n)
-		var delays []int64
+		var sentAt []int64
+		select {
+		case sentAt = <-free:
+		default:
+			sentAt = make([]int64, n)
+		}
+		delays = delays[:0]
 		for k := range sentAt {
-			sentAt[k] = now.UnixNano()
+			sentAt[k] = now
 			if open {
-				t := pc.intended(i + int64(k))
-				sentAt[k] = t.UnixNano()
-				delays = append(delays, int64(now.Sub(t)))
+				t := pc.intended(i + int64(k)).UnixNano()
+				sentAt[k] = t
+				delays = append(delays, now-t)
 			}
 		}
 		p.m.sentBatch(size, int(n), delays)
 		bs.SendBatch(ctx, sentAt, func(err error) {
-			p.m.ackedBatch(size, sentAt, time.Now().UnixNano(), err)
+			p.m.ackedBatch(size, sentAt, nowNs(), err)
 			if err == nil {
 				r.acked.Add(n)
 			} else {
 				r.noteOnce("send", "a batch send failed: %v", err)
+			}
+			select {
+			case free <- sentAt:
+			default: // cannot happen: at most window batches are out
 			}
 			inflight.release()
 		})
@@ -715,6 +737,13 @@ func (r *run) logHistograms(from, to time.Time) {
 // such a message counts as received, not as a negative backlog.
 func (r *run) backlog() int64 {
 	return max(0, r.acked.Load()*int64(r.subs)-r.recv.Load())
+}
+
+// paddedInt64 is an atomic.Int64 alone on its cache line.
+type paddedInt64 struct {
+	_ [64]byte
+	atomic.Int64
+	_ [56]byte
 }
 
 func perSec(n int64, secs float64) float64 {
