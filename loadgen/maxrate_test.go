@@ -15,13 +15,13 @@ func TestJudge(t *testing.T) {
 		held   bool
 		reason string
 	}{
-		{"holds", Summary{Status: "ok", PublishRate: 990, EndToEnd: lat(4000)}, 1000, true, "held"},
-		{"too slow", Summary{Status: "ok", PublishRate: 900, EndToEnd: lat(10)}, 1000, false, "under 95%"},
-		{"p99 over", Summary{Status: "ok", PublishRate: 1000, EndToEnd: lat(6000)}, 1000, false, "p99 6000 us over 5000 us"},
-		{"publish p99 without consumers", Summary{Status: "ok", PublishRate: 1000, PublishLatency: lat(6000)}, 1000, false, "p99 6000"},
-		{"backlog", Summary{Status: "ok", PublishRate: 1000, BacklogMax: 900, BacklogEnd: 800, EndToEnd: lat(10)}, 1000, false, "backlog 800"},
-		{"errors", Summary{Status: "errors", Errors: 3, PublishRate: 1000}, 1000, false, "3 errors"},
-		{"closed loop only measures", Summary{Status: "ok", PublishRate: 1e6}, 0, false, "closed loop"},
+		{"holds", Summary{Status: "ok", Rates: Rates{PublishRate: 990}, EndToEnd: lat(4000)}, 1000, true, "held"},
+		{"too slow", Summary{Status: "ok", Rates: Rates{PublishRate: 900}, EndToEnd: lat(10)}, 1000, false, "under 95%"},
+		{"p99 over", Summary{Status: "ok", Rates: Rates{PublishRate: 1000}, EndToEnd: lat(6000)}, 1000, false, "p99 6000 us over 5000 us"},
+		{"publish p99 without consumers", Summary{Status: "ok", Rates: Rates{PublishRate: 1000}, PublishLatency: lat(6000)}, 1000, false, "p99 6000"},
+		{"backlog", Summary{Status: "ok", Rates: Rates{PublishRate: 1000}, BacklogMax: 900, BacklogEnd: 800, EndToEnd: lat(10)}, 1000, false, "backlog 800"},
+		{"errors", Summary{Status: "errors", Rates: Rates{Errors: 3, PublishRate: 1000}}, 1000, false, "3 errors"},
+		{"closed loop only measures", Summary{Status: "ok", Rates: Rates{PublishRate: 1e6}}, 0, false, "closed loop"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := judge(tc.s, tc.rate, 5*time.Millisecond)

@@ -56,12 +56,9 @@ type Environment struct {
 }
 
 // Interval is one interval (a second, by default) of a run. Counts are of
-// events during the interval: messages acknowledged, received, failed.
-type Interval struct {
-	Start  float64 `json:"start_s"` // seconds since the run started
-	End    float64 `json:"end_s"`
-	Warmup bool    `json:"warmup"` // excluded from the summary
-
+// Rates are the counts and rates an Interval and a Summary both carry; its
+// fields appear at the top level of their JSON objects.
+type Rates struct {
 	Published   int64   `json:"published"` // acknowledged by the broker
 	PublishRate float64 `json:"publish_msgs_per_s"`
 	PublishMBps float64 `json:"publish_mb_per_s"`
@@ -69,7 +66,16 @@ type Interval struct {
 	ConsumeRate float64 `json:"consume_msgs_per_s"`
 	ConsumeMBps float64 `json:"consume_mb_per_s"`
 	Errors      int64   `json:"errors"`
-	Backlog     int64   `json:"backlog"` // published x subscriptions - consumed, so far
+}
+
+// events during the interval: messages acknowledged, received, failed.
+type Interval struct {
+	Start  float64 `json:"start_s"` // seconds since the run started
+	End    float64 `json:"end_s"`
+	Warmup bool    `json:"warmup"` // excluded from the summary
+
+	Rates
+	Backlog int64 `json:"backlog"` // published x subscriptions - consumed, so far
 	// Batches counts producer batches acknowledged (Kafka targets; 0
 	// where the driver has no batches).
 	Batches   int64   `json:"batches"`
@@ -88,17 +94,11 @@ type Summary struct {
 	Seconds        float64 `json:"seconds"`         // measured publishing time
 	ConsumeSeconds float64 `json:"consume_seconds"` // measured time including the drain
 
-	Sent        int64   `json:"sent"`
-	Published   int64   `json:"published"`
-	PublishRate float64 `json:"publish_msgs_per_s"`
-	PublishMBps float64 `json:"publish_mb_per_s"`
-	Consumed    int64   `json:"consumed"`
-	ConsumeRate float64 `json:"consume_msgs_per_s"`
-	ConsumeMBps float64 `json:"consume_mb_per_s"`
-	Errors      int64   `json:"errors"`
-	BacklogMax  int64   `json:"backlog_max"`
-	Batches     int64   `json:"batches"`
-	BatchRate   float64 `json:"batches_per_s"`
+	Sent int64 `json:"sent"`
+	Rates
+	BacklogMax int64   `json:"backlog_max"`
+	Batches    int64   `json:"batches"`
+	BatchRate  float64 `json:"batches_per_s"`
 	// BatchMessages is the mean messages per batch, published / batches.
 	BatchMessages float64 `json:"messages_per_batch"`
 	BacklogEnd    int64   `json:"backlog_end"` // what the consumers never received

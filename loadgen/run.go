@@ -684,13 +684,7 @@ func (r *run) collect(now time.Time) {
 		Start:          r.lastTick.Sub(r.start).Seconds(),
 		End:            now.Sub(r.start).Seconds(),
 		Warmup:         warmup,
-		Published:      a.acked,
-		PublishRate:    perSec(a.acked, secs),
-		PublishMBps:    perSec(a.ackedBytes, secs) / 1e6,
-		Consumed:       a.recv,
-		ConsumeRate:    perSec(a.recv, secs),
-		ConsumeMBps:    perSec(a.recvBytes, secs) / 1e6,
-		Errors:         a.errs,
+		Rates:          a.rates(secs, secs),
 		Backlog:        backlog,
 		Batches:        batches,
 		BatchRate:      perSec(batches, secs),
@@ -746,6 +740,20 @@ type paddedInt64 struct {
 	_ [56]byte
 }
 
+// rates turns w's counts into Rates: publishing over pubSecs, consuming
+// over conSecs.
+func (w *window) rates(pubSecs, conSecs float64) Rates {
+	return Rates{
+		Published:   w.acked,
+		PublishRate: perSec(w.acked, pubSecs),
+		PublishMBps: perSec(w.ackedBytes, pubSecs) / 1e6,
+		Consumed:    w.recv,
+		ConsumeRate: perSec(w.recv, conSecs),
+		ConsumeMBps: perSec(w.recvBytes, conSecs) / 1e6,
+		Errors:      w.errs,
+	}
+}
+
 func perSec(n int64, secs float64) float64 {
 	if secs <= 0 {
 		return 0
@@ -763,13 +771,7 @@ func (r *run) summary(ctx context.Context, stopped, drained time.Time) Summary {
 		Seconds:        pubSecs,
 		ConsumeSeconds: conSecs,
 		Sent:           t.sent,
-		Published:      t.acked,
-		PublishRate:    perSec(t.acked, pubSecs),
-		PublishMBps:    perSec(t.ackedBytes, pubSecs) / 1e6,
-		Consumed:       t.recv,
-		ConsumeRate:    perSec(t.recv, conSecs),
-		ConsumeMBps:    perSec(t.recvBytes, conSecs) / 1e6,
-		Errors:         t.errs,
+		Rates:          t.rates(pubSecs, conSecs),
 		BacklogMax:     r.backlogMax,
 		BacklogEnd:     r.backlog(),
 		PublishLatency: percentiles(t.pub),
