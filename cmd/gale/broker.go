@@ -52,9 +52,6 @@ func runBroker(args []string) int {
 	fs.Var(&maxRequestBytes, "max-request-bytes", "largest request in `bytes` a client may send; a larger one closes its connection")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", slog.LevelInfo, "`level` of the log on stderr: debug (also each partition's recovery report at start), info, warn, error")
-	if wantsHelp(args) {
-		fs.SetOutput(os.Stdout)
-	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -120,19 +117,6 @@ func serveUntilSignal(srv *kafka.Server, ln net.Listener, logger *slog.Logger) i
 		srv.Close()
 		return exitUsage
 	}
-}
-
-// wantsHelp reports whether args ask for help, which then goes to stdout.
-func wantsHelp(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "--":
-			return false
-		case "-h", "-help", "--help", "--h":
-			return true
-		}
-	}
-	return false
 }
 
 // intFlag is an integer flag that must lie in [min, max], or be -1 when

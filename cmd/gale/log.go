@@ -22,7 +22,7 @@ func runLog(args []string) int {
 		"Exit 0 when every log was whole, 3 when something was cut, 2 on unreadable input.")
 	segBytes := fs.Int64("segment-bytes", 1<<30, "segment size to reopen the active segment at")
 	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		if wantsHelp(args) {
 			fs.SetOutput(os.Stdout)
 			fs.Usage()
 			return exitOK

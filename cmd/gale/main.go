@@ -96,8 +96,12 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 }
 
 // parseFlags parses args; it returns an exit code and false when the
-// command should stop (help asked for, or a usage error).
+// command should stop (help asked for, or a usage error). Help asked for
+// goes to stdout; usage after an error stays on the flag set's output.
 func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
+	if wantsHelp(args) {
+		fs.SetOutput(os.Stdout)
+	}
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK, false
@@ -106,4 +110,17 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 		return exitUsage, false // the flag package printed the error and usage
 	}
 	return exitOK, true
+}
+
+// wantsHelp reports whether args ask for help, which then goes to stdout.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }
