@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"gale/broker/seglog"
+	"gale/broker/vfs"
 )
 
 // metaName is the file, in the data directory, that lists the topics.
@@ -237,37 +238,10 @@ func (s *Server) writeMeta(add, del *topic) error {
 	return writeFileAtomic(filepath.Join(s.cfg.Dir, metaName), append(b, '\n'))
 }
 
-// writeFileAtomic replaces name with data durably: temporary file, fsync,
-// rename, fsync of the directory.
+// writeFileAtomic replaces name with data durably (temporary file, fsync,
+// rename, fsync of the directory): the file seam's implementation on disk.
 func writeFileAtomic(name string, data []byte) error {
-	tmp := name + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(filepath.Dir(name))
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return vfs.DefaultOS.WriteFileAtomic(name, data)
 }
 
 // loadTopics reads meta.json and reopens every topic it lists. Without a
