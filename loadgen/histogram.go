@@ -181,20 +181,6 @@ func (m *meter) swapInto(dst *window) {
 	w.reset()
 }
 
-// Percentiles summarises one latency histogram, in microseconds.
-type Percentiles struct {
-	Count int64   `json:"count"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P75   float64 `json:"p75"`
-	P90   float64 `json:"p90"`
-	P95   float64 `json:"p95"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p99.9"`
-	P9999 float64 `json:"p99.99"`
-	Max   float64 `json:"max"`
-}
-
 // percentiles reads h (nanoseconds) into microseconds, 0.1 µs resolution.
 // A nil or empty histogram gives the zero Percentiles.
 func percentiles(h *hdr.Histogram) Percentiles {

@@ -7,27 +7,6 @@ import (
 	"time"
 )
 
-// MaxRateResult is what the max-sustainable-rate search found, and how.
-type MaxRateResult struct {
-	// Rate is the highest rate that held, msg/s; 0 if none did.
-	Rate      int         `json:"rate"`
-	Criterion string      `json:"criterion"`
-	Probes    []RateProbe `json:"probes"`
-	// Decision says in words how the search ended.
-	Decision string `json:"decision"`
-}
-
-// RateProbe is one probe of the search.
-type RateProbe struct {
-	Rate     int     `json:"rate"` // 0: the closed-loop probe
-	Achieved float64 `json:"publish_msgs_per_s"`
-	P99      float64 `json:"p99_us"`
-	Backlog  int64   `json:"backlog_end"`
-	Errors   int64   `json:"errors"`
-	Held     bool    `json:"held"`
-	Reason   string  `json:"reason"`
-}
-
 // findMaxRate runs the search of w.FindMaxRate. Each probe is a run of
 // its own (a fresh driver, fresh topics); the results keep the last probe
 // that held as the run.

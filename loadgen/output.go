@@ -1,20 +1,9 @@
 package loadgen
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 )
-
-// WriteFile writes r as indented JSON to path (results.json).
-func (r *Results) WriteFile(path string) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
 
 // HistogramLogPath is where run i's .hlog goes beside results file out:
 // results.json -> results.hlog, or results.<i>.hlog when a workload

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -97,7 +98,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	res := &Results{
 		SchemaVersion: SchemaVersion,
 		Target:        cfg.Target.String(),
-		Workload:      base,
+		Workload:      workloadJSON(base),
 		Environment:   CurrentEnvironment(cfg.Commit),
 		Seed:          cfg.Seed,
 	}
@@ -805,4 +806,13 @@ func (r *run) summary(ctx context.Context, stopped, drained time.Time) Summary {
 	s.Notes = append([]string(nil), r.notes...)
 	r.noteMu.Unlock()
 	return s
+}
+
+// workloadJSON is w as results.json records it.
+func workloadJSON(w Workload) json.RawMessage {
+	b, err := json.Marshal(w)
+	if err != nil {
+		panic(fmt.Sprintf("loadgen: workload does not marshal: %v", err)) // a bug: Workload is plain data
+	}
+	return b
 }

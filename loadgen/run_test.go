@@ -115,7 +115,7 @@ func checkResultsFile(t *testing.T, path string, size int) Results {
 	if s == nil {
 		t.Fatal("no summary")
 	}
-	t.Logf("%s", SummaryLine(r.Workload.Name, *s))
+	t.Logf("%s", SummaryLine(r.WorkloadName(), *s))
 	if s.Published == 0 || s.Consumed == 0 || s.Errors != 0 || s.Status != "ok" || s.BacklogEnd != 0 {
 		t.Errorf("implausible summary: %+v", s)
 	}

@@ -209,7 +209,7 @@ func runTarget(ctx context.Context, live *live, cfg loadgen.Config, out string) 
 		return nil, exitUsage
 	}
 	if res.Summary != nil {
-		fmt.Println(loadgen.SummaryLine(res.Target+" "+res.Workload.Name, *res.Summary))
+		fmt.Println(loadgen.SummaryLine(res.Target+" "+res.WorkloadName(), *res.Summary))
 	}
 	if res.Sweep != nil {
 		for _, r := range res.Sweep.Runs {
