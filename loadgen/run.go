@@ -59,6 +59,11 @@ type Config struct {
 	// embedded targets only. Run flushes it before returning; it does not
 	// close it.
 	History io.Writer
+	// OnStart, when set, is called as run i starts its load (after its
+	// topics exist and its consumers joined), with the instant its
+	// intervals count from: a fault schedule keyed to the run's own clock
+	// starts from it. It is called on Run's goroutine and must not block.
+	OnStart func(run int, start time.Time)
 
 	hist *history   // History's recorder and clock, set by Run
 	bugs kafka.Bugs // tests only: the embedded broker's bug switches
@@ -160,6 +165,7 @@ func runAll(ctx context.Context, cfg Config, base Workload, runs []Workload, rng
 type run struct {
 	cfg    Config
 	w      Workload
+	idx    int // the run's index in Run (sweep value, probe)
 	drv    Driver
 	pl     *payloads
 	runID  string
@@ -232,7 +238,7 @@ func runOne(ctx context.Context, cfg Config, w Workload, idx int, rng *rand.Rand
 }
 
 func runWith(ctx context.Context, cfg Config, d Driver, w Workload, idx int, rng *rand.Rand) (RunResult, error) {
-	r := &run{cfg: cfg, w: w, drv: d, subs: w.Subscriptions(), runID: strconv.FormatUint(rng.Uint64()%(1<<40), 36)}
+	r := &run{cfg: cfg, w: w, idx: idx, drv: d, subs: w.Subscriptions(), runID: strconv.FormatUint(rng.Uint64()%(1<<40), 36)}
 	if _, ok := r.drv.(nullDriver); ok {
 		r.subs = 0 // the null target delivers nothing
 	}
@@ -398,6 +404,9 @@ func (r *run) measure(ctx context.Context, ps []producerRun, cs []consumerRun) R
 	warm := (r.w.Warmup + iv - 1) / iv * iv // whole intervals, so none straddles
 	r.start = time.Now()
 	r.lastTick = r.start
+	if r.cfg.OnStart != nil {
+		r.cfg.OnStart(r.idx, r.start)
+	}
 	r.measureFrom = r.start.Add(warm)
 	end := r.measureFrom.Add(r.w.Duration)
 	if r.hlog != nil {
