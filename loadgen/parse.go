@@ -45,14 +45,25 @@ func ParseWorkload(data []byte) (Workload, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return w, werr("line %d: one workload per file (found a second document)", extra.Line)
 	}
-	if err := checkFields(doc.Content[0], reflect.TypeFor[Workload](), ""); err != nil {
+	return DecodeWorkload(doc.Content[0])
+}
+
+// DecodeWorkload decodes a workload from a YAML mapping node, such as the
+// workload section of a scenario file, with ParseWorkload's checks; errors
+// name lines of the document the node came from.
+func DecodeWorkload(n *yaml.Node) (Workload, error) {
+	var w Workload
+	if n.Kind != yaml.MappingNode {
+		return w, werr("line %d: a workload is a mapping of field: value", n.Line)
+	}
+	if err := checkFields(n, reflect.TypeFor[Workload](), ""); err != nil {
 		return w, err
 	}
-	if err := doc.Content[0].Decode(&w); err != nil {
+	if err := n.Decode(&w); err != nil {
 		return w, werr("%v", err)
 	}
 	if w.Sweep != nil {
-		if err := checkSweep(w, doc.Content[0]); err != nil {
+		if err := checkSweep(w, n); err != nil {
 			return w, err
 		}
 	}
