@@ -300,7 +300,7 @@ func (b *bugs) opening(cfg Config) error {
 		return nil
 	}
 	if n := b.cfg.LoseAckedTailOnRestart; n > 0 {
-		dirs, err := partitionDirs(cfg.Dir)
+		dirs, err := partitionDirs(cfg.Log.FS, cfg.Dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

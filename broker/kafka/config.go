@@ -10,6 +10,7 @@ import (
 
 	"gale/broker/group"
 	"gale/broker/seglog"
+	"gale/broker/vfs"
 )
 
 // Config configures a Server. Only Dir is required; every other field's zero
@@ -36,6 +37,16 @@ type Config struct {
 	// Log configures every partition's log: segment size, retention, flush
 	// policy. See seglog.Options for its defaults (1 GiB segments,
 	// preallocated; 7 days retention; flush never).
+	//
+	// Log.FS is the file seam of the whole server, not only of the
+	// partition logs: meta.json, the producer-id file, the offsets log,
+	// listing partition directories at start and removing them on topic
+	// deletion all go through it. Default vfs.DefaultOS. With a vfs.Mem
+	// (to crash the broker in memory, see Server.Abandon), every segment
+	// file is a Go byte slice of Log.SegmentBytes allocated when the
+	// segment is created, so use small segments: 16 MiB, say, costs
+	// 16 MiB per partition, plus 16 MiB for the offsets log, and one more
+	// segment each time a partition rolls.
 	Log seglog.Options
 
 	// Group configures the consumer-group coordinator: session timeout
@@ -127,6 +138,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Log.FS == nil {
+		c.Log.FS = vfs.DefaultOS
 	}
 	if err := c.Bugs.validate(); err != nil {
 		return c, err

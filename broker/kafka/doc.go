@@ -13,6 +13,14 @@
 // hand-encoded response header, so record bytes are never copied in user
 // space.
 //
+// Every file operation of a Server goes through one file seam,
+// Config.Log.FS (package vfs; default the real filesystem): the partition
+// logs, the offsets log, meta.json, the producer-id file, listing the
+// partition directories at start and removing them when a topic is
+// deleted. With a vfs.Mem the whole broker runs in memory and can be
+// crashed: Abandon stops it as kill -9 would, and a CrashClone of the Mem
+// is what a power loss would leave.
+//
 // The broker is a single node: it leads every partition, its replica set and
 // ISR are itself, and the high watermark (and last stable offset) of a
 // partition is its log end offset.
@@ -60,7 +68,9 @@
 // Server's methods are safe for concurrent use. Serve may be called on
 // several listeners. Close stops every listener and connection, waits for
 // their goroutines (a request waiting for the group coordinator ends its
-// connection), then closes every log (flush and checkpoint).
+// connection), then closes every log (flush and checkpoint). Abandon stops
+// the same goroutines without any flush, and returns once none of them can
+// touch the filesystem.
 //
 // # Bug switches
 //

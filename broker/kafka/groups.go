@@ -7,8 +7,10 @@ package kafka
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -219,7 +221,11 @@ func (co *coordinator) handle(gr group.Request, ch chan<- groupResult) {
 func (co *coordinator) apply(rd group.Ready, undo []group.OffsetRecord) {
 	if len(rd.Records) > 0 {
 		if err := co.persist(rd.Records); err != nil {
-			co.s.log.Error("kafka: offsets log append failed", "dir", co.log.Dir(), "records", len(rd.Records), "err", err)
+			level := slog.LevelError
+			if errors.Is(err, seglog.ErrClosed) {
+				level = slog.LevelInfo // the server is stopping
+			}
+			co.s.log.Log(context.Background(), level, "kafka: offsets log append failed", "dir", co.log.Dir(), "records", len(rd.Records), "err", err)
 			for _, rec := range undo {
 				co.c.Restore(rec)
 			}

@@ -60,7 +60,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -214,7 +213,7 @@ func (s *Server) nextProducerID() (int64, int16, error) {
 	}
 	if upTo, ok := m.ids.NeedsReserve(); ok {
 		line := fmt.Appendf(nil, "gale-producer-ids v1 next=%d\n", upTo)
-		if err := writeFileAtomic(filepath.Join(s.cfg.Dir, producerIDsName), line); err != nil {
+		if err := s.fsys.WriteFileAtomic(filepath.Join(s.cfg.Dir, producerIDsName), line); err != nil {
 			return -1, -1, fmt.Errorf("kafka: persisting producer ids: %w", err)
 		}
 		m.ids.Reserved(upTo)
@@ -227,7 +226,7 @@ func (s *Server) nextProducerID() (int64, int16, error) {
 // more than the largest producer id in any partition's log.
 func (s *Server) loadProducerIDBound() (int64, error) {
 	name := filepath.Join(s.cfg.Dir, producerIDsName)
-	b, err := os.ReadFile(name)
+	b, err := s.fsys.ReadFile(name)
 	if err == nil {
 		next, err := parseProducerIDs(b)
 		if err != nil {

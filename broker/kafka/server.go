@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gale/broker/seglog"
+	"gale/broker/vfs"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Close.
@@ -16,9 +17,11 @@ var ErrServerClosed = errors.New("kafka: server closed")
 
 // Server is a single-node Kafka-protocol broker over a data directory.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	done chan struct{} // closed by Close
+	cfg     Config
+	fsys    vfs.FS // cfg.Log.FS: every file operation goes through it
+	log     *slog.Logger
+	done    chan struct{} // closed when Close or Abandon begins
+	stopped chan struct{} // closed when Close or Abandon has finished
 
 	// adminMu serializes topic creation and deletion, and so the writes of
 	// meta.json.
@@ -32,7 +35,7 @@ type Server struct {
 	idem idempotence // producer ids and per-partition producer state
 
 	mu        sync.Mutex // guards closed, listeners and conns
-	closed    bool
+	closed    bool       // Close or Abandon has begun
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 
@@ -51,8 +54,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       cfg,
+		fsys:      cfg.Log.FS,
 		log:       cfg.Logger,
 		done:      make(chan struct{}),
+		stopped:   make(chan struct{}),
 		topics:    make(map[string]*topic),
 		byID:      make(map[[16]byte]*topic),
 		listeners: make(map[net.Listener]struct{}),
@@ -130,12 +135,28 @@ func (s *Server) Serve(ln net.Listener) error {
 // Close stops every listener, closes every connection (requests waiting
 // for the group coordinator end with it), waits for their goroutines and
 // the coordinator's, then closes every log and the offsets log (flush and
-// checkpoint). It returns the errors met closing logs. Close is idempotent.
+// checkpoint). It returns the errors met closing logs. A later Close, or a
+// Close after Abandon, waits until the first has finished, does nothing
+// more (no flush, no checkpoint) and returns nil.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.stop() {
+		<-s.stopped
 		return nil
+	}
+	defer close(s.stopped)
+	s.wg.Wait()
+	err := errors.Join(s.closeAllLogs(), s.groups.log.Close())
+	s.log.Info("kafka: closed", "dir", s.cfg.Dir)
+	return err
+}
+
+// stop begins a Close or Abandon: it marks the server closed, closes done
+// and every listener and connection. False if one had begun already.
+func (s *Server) stop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
 	}
 	s.closed = true
 	close(s.done)
@@ -145,11 +166,7 @@ func (s *Server) Close() error {
 	for c := range s.conns {
 		c.nc.Close()
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
-	err := errors.Join(s.closeAllLogs(), s.groups.log.Close())
-	s.log.Info("kafka: closed", "dir", s.cfg.Dir)
-	return err
+	return true
 }
 
 func (s *Server) closeAllLogs() error {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -176,9 +175,9 @@ func (s *Server) deleteTopic(t *topic) error {
 func (s *Server) openPartition(name string, p int32, fresh bool) (*seglog.Log, error) {
 	dir := s.partitionDir(name, p)
 	if fresh {
-		if _, err := os.Stat(dir); err == nil {
+		if _, err := s.fsys.List(dir); err == nil {
 			s.log.Warn("kafka: removing stale partition directory", "dir", dir)
-			if err := os.RemoveAll(dir); err != nil {
+			if err := s.fsys.RemoveAll(dir); err != nil {
 				return nil, err
 			}
 		}
@@ -212,7 +211,7 @@ func (s *Server) closeLogs(logs []*seglog.Log) error {
 func (s *Server) removeDirs(name string, n int32) error {
 	var errs []error
 	for p := range n {
-		if err := os.RemoveAll(s.partitionDir(name, p)); err != nil {
+		if err := s.fsys.RemoveAll(s.partitionDir(name, p)); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -235,13 +234,7 @@ func (s *Server) writeMeta(add, del *topic) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(s.cfg.Dir, metaName), append(b, '\n'))
-}
-
-// writeFileAtomic replaces name with data durably (temporary file, fsync,
-// rename, fsync of the directory): the file seam's implementation on disk.
-func writeFileAtomic(name string, data []byte) error {
-	return vfs.DefaultOS.WriteFileAtomic(name, data)
+	return s.fsys.WriteFileAtomic(filepath.Join(s.cfg.Dir, metaName), append(b, '\n'))
 }
 
 // loadTopics reads meta.json and reopens every topic it lists. Without a
@@ -249,14 +242,14 @@ func writeFileAtomic(name string, data []byte) error {
 // directory written before meta.json existed, or whose meta.json was lost).
 // Partition directories of no listed topic are logged and left alone.
 func (s *Server) loadTopics() error {
-	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+	if err := s.fsys.MkdirAll(s.cfg.Dir); err != nil {
 		return err
 	}
-	dirs, err := partitionDirs(s.cfg.Dir)
+	dirs, err := partitionDirs(s.fsys, s.cfg.Dir)
 	if err != nil {
 		return err
 	}
-	m, err := readMeta(filepath.Join(s.cfg.Dir, metaName))
+	m, err := readMeta(s.fsys, filepath.Join(s.cfg.Dir, metaName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		m = inferMeta(dirs)
@@ -309,9 +302,9 @@ func (s *Server) reopenTopic(mt metaTopic) error {
 	return nil
 }
 
-func readMeta(name string) (meta, error) {
+func readMeta(fsys vfs.FS, name string) (meta, error) {
 	var m meta
-	b, err := os.ReadFile(name)
+	b, err := fsys.ReadFile(name)
 	if err != nil {
 		return m, err
 	}
@@ -323,26 +316,23 @@ func readMeta(name string) (meta, error) {
 
 // partitionDirs returns the directories of dir named like a partition
 // (<topic>-<n>), mapped to their topic and partition.
-func partitionDirs(dir string) (map[string]metaTopic, error) {
-	ents, err := os.ReadDir(dir)
+func partitionDirs(fsys vfs.FS, dir string) (map[string]metaTopic, error) {
+	ents, err := fsys.ListDirs(dir)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]metaTopic)
 	for _, e := range ents {
-		if !e.IsDir() {
-			continue
-		}
-		i := strings.LastIndexByte(e.Name(), '-')
+		i := strings.LastIndexByte(e, '-')
 		if i <= 0 {
 			continue
 		}
-		name, ps := e.Name()[:i], e.Name()[i+1:]
+		name, ps := e[:i], e[i+1:]
 		p, err := strconv.ParseInt(ps, 10, 32)
 		if err != nil || p < 0 || strconv.Itoa(int(p)) != ps || validTopicName(name) != nil {
 			continue
 		}
-		out[filepath.Join(dir, e.Name())] = metaTopic{Name: name, Partitions: int32(p)}
+		out[filepath.Join(dir, e)] = metaTopic{Name: name, Partitions: int32(p)}
 	}
 	return out, nil
 }

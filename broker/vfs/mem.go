@@ -19,7 +19,8 @@ import (
 // leave. Simplifications: creating, removing and replacing files
 // (WriteFileAtomic), and every change of a file's size by Create, Open or
 // Truncate, are durable at once, as if the directory and the inode were
-// synced; only the bytes written by WriteAt wait for Sync.
+// synced, and so is making and removing directories (MkdirAll, Remove,
+// RemoveAll); only the bytes written by WriteAt wait for Sync.
 type Mem struct {
 	mu    sync.Mutex
 	files map[string]*memNode // mu guards files and dirs
@@ -180,6 +181,50 @@ func (m *Mem) List(dir string) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// ListDirs implements FS: the base names of the directories directly in
+// dir, sorted.
+func (m *Mem) ListDirs(dir string) ([]string, error) {
+	dir = path.Clean(dir)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.dirs[dir] {
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: fs.ErrNotExist}
+	}
+	var names []string
+	for d := range m.dirs {
+		if d != dir && path.Dir(d) == dir {
+			names = append(names, path.Base(d))
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// RemoveAll implements FS. The removal is durable at once. Removing "." or
+// "/" is refused (fs.ErrInvalid).
+func (m *Mem) RemoveAll(name string) error {
+	name = path.Clean(name)
+	if name == "." || name == "/" {
+		return &fs.PathError{Op: "removeall", Path: name, Err: fs.ErrInvalid}
+	}
+	prefix := name + "/"
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.files, name)
+	for f := range m.files {
+		if strings.HasPrefix(f, prefix) {
+			delete(m.files, f)
+		}
+	}
+	delete(m.dirs, name)
+	for d := range m.dirs {
+		if strings.HasPrefix(d, prefix) {
+			delete(m.dirs, d)
+		}
+	}
+	return nil
 }
 
 // MkdirAll implements FS.

@@ -237,6 +237,35 @@ func TestMemCrashNamespace(t *testing.T) {
 	}
 }
 
+// TestMemCrashDirectories: making and removing directories is durable at
+// once, so a clone sees them as they are.
+func TestMemCrashDirectories(t *testing.T) {
+	m := NewMem()
+	for _, d := range []string{"/d/t-0", "/d/t-1/sub", "/d/t-2"} {
+		if err := m.MkdirAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := mustCreate(t, m, "/d/t-1/seg", 4)
+	mustWrite(t, f, []byte("gone"), 0)
+	if err := m.RemoveAll("/d/t-1"); err != nil {
+		t.Fatal(err)
+	}
+	c := m.CrashClone(keepN(100))
+	if got, err := c.ListDirs("/d"); err != nil || !slices.Equal(got, []string{"t-0", "t-2"}) {
+		t.Errorf("clone: ListDirs(/d) = %q, %v", got, err)
+	}
+	if _, err := c.List("/d/t-1"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("clone: List of a removed directory: %v", err)
+	}
+	for _, name := range []string{".", "/", "", "/d/.."} {
+		if err := m.RemoveAll(name); !errors.Is(err, fs.ErrInvalid) {
+			t.Errorf("RemoveAll(%q) = %v, want fs.ErrInvalid", name, err)
+		}
+	}
+	mustClose(t, f)
+}
+
 func TestMemPaths(t *testing.T) {
 	m := NewMem()
 	if err := m.MkdirAll("data//p0/"); err != nil {

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -298,3 +299,31 @@ func (o *OS) List(dir string) ([]string, error) {
 
 // MkdirAll implements FS (mode 0755).
 func (o *OS) MkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+// ListDirs implements FS: the base names of the directories in dir, sorted.
+// Symbolic links to directories are left out.
+func (o *OS) ListDirs(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil // os.ReadDir sorts by name
+}
+
+// RemoveAll implements FS. If anything was removed, the parent directory is
+// synced before RemoveAll returns.
+func (o *OS) RemoveAll(name string) error {
+	if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.RemoveAll(name); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(name))
+}

@@ -13,10 +13,12 @@
 // records the writes made since the last Sync so a crash can keep any prefix
 // of them. Data() is for reading; storing into it directly is not supported
 // (Mem would not see the bytes, and they would never be durable there).
-// Creating, removing and replacing (WriteFileAtomic) files, and size changes
+// Creating, removing and replacing (WriteFileAtomic) files, making and
+// removing directories (MkdirAll, Remove, RemoveAll), and size changes
 // (Create, Open, Truncate), are durable at once on Mem (as if the directory
-// and inode were synced); on OS, Create, Remove and WriteFileAtomic sync the
-// directory, and Create and an extending Open sync the new size.
+// and inode were synced); on OS, Create, Remove, RemoveAll and
+// WriteFileAtomic sync the directory, and Create and an extending Open sync
+// the new size.
 //
 // A File is a preallocated region mapped for reading: len(Data()) is the size
 // it was created or opened at. Bytes written with WriteAt are visible through
@@ -91,8 +93,15 @@ type FS interface {
 	// List returns the base names of the regular files directly in dir,
 	// sorted.
 	List(dir string) ([]string, error)
+	// ListDirs returns the base names of the directories directly in dir,
+	// sorted.
+	ListDirs(dir string) ([]string, error)
 	// MkdirAll creates dir and its parents.
 	MkdirAll(dir string) error
+	// RemoveAll removes name (a file, or a directory and everything in
+	// it). A missing name is not an error. Files open on removed files
+	// keep working.
+	RemoveAll(name string) error
 }
 
 // File is one preallocated, mapped file.
@@ -117,8 +126,8 @@ type File interface {
 
 // Errors are *io/fs.PathError values naming the file. They wrap io/fs.ErrExist
 // (Create of an existing file) and io/fs.ErrNotExist (Open, ReadFile, Remove,
-// List of a missing one, or Create in a missing directory), so errors.Is
-// works with either.
+// List or ListDirs of a missing one, or Create in a missing directory), so
+// errors.Is works with either.
 
 // ErrOutOfRange is wrapped by WriteAt errors for writes outside the mapping.
 var ErrOutOfRange = errors.New("vfs: write outside the mapping")

@@ -58,6 +58,8 @@ var conformance = []struct {
 	{"TwoFilesOnOneName", testTwoFiles},
 	{"RemoveWhileMapped", testRemoveWhileMapped},
 	{"ListSorted", testListSorted},
+	{"ListDirs", testListDirs},
+	{"RemoveAll", testRemoveAll},
 	{"WriteFileAtomic", testWriteFileAtomic},
 	{"Errors", testErrors},
 	{"CloseTwice", testCloseTwice},
@@ -337,6 +339,70 @@ func testListSorted(t *testing.T, fsys FS, dir string) {
 	}
 	if got, err := fsys.List(join(dir, "sub/deeper")); err != nil || len(got) != 0 {
 		t.Errorf("List(empty dir) = %q, %v", got, err)
+	}
+}
+
+func testListDirs(t *testing.T, fsys FS, dir string) {
+	for _, d := range []string{"t-1", "t-0", "__gale_offsets", "t-0/deeper"} {
+		if err := fsys.MkdirAll(join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustClose(t, mustCreate(t, fsys, join(dir, "meta.json"), 3))
+	mustClose(t, mustCreate(t, fsys, join(dir, "t-0/file"), 3))
+	if got, err := fsys.ListDirs(dir); err != nil || !slices.Equal(got, []string{"__gale_offsets", "t-0", "t-1"}) {
+		t.Errorf("ListDirs = %q, %v", got, err)
+	}
+	if got, err := fsys.ListDirs(join(dir, "t-1")); err != nil || len(got) != 0 {
+		t.Errorf("ListDirs(empty dir) = %q, %v", got, err)
+	}
+	if got, err := fsys.List(dir); err != nil || !slices.Equal(got, []string{"meta.json"}) {
+		t.Errorf("List = %q, %v (directories must not be listed)", got, err)
+	}
+	if _, err := fsys.ListDirs(join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ListDirs(missing) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+func testRemoveAll(t *testing.T, fsys FS, dir string) {
+	for _, d := range []string{"t-0/a/b", "t-00", "t-1"} {
+		if err := fsys.MkdirAll(join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := mustCreate(t, fsys, join(dir, "t-0/seg"), 8)
+	mustWrite(t, open, []byte("kept"), 0)
+	mustClose(t, mustCreate(t, fsys, join(dir, "t-0/a/b/deep"), 3))
+	mustClose(t, mustCreate(t, fsys, join(dir, "t-00/other"), 3))
+	if err := fsys.RemoveAll(join(dir, "t-0")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := fsys.ListDirs(dir); err != nil || !slices.Equal(got, []string{"t-00", "t-1"}) {
+		t.Errorf("ListDirs after RemoveAll = %q, %v", got, err)
+	}
+	if got, err := fsys.List(join(dir, "t-00")); err != nil || !slices.Equal(got, []string{"other"}) {
+		t.Errorf("a sibling sharing the prefix: List = %q, %v", got, err)
+	}
+	if _, err := fsys.Open(join(dir, "t-0/a/b/deep"), 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open of a removed file: %v, want fs.ErrNotExist", err)
+	}
+	if got := string(open.Data()[:4]); got != "kept" {
+		t.Errorf("a File open on a removed file reads %q", got)
+	}
+	mustWrite(t, open, []byte("more"), 4)
+	mustClose(t, open)
+	if err := fsys.RemoveAll(join(dir, "t-0")); err != nil {
+		t.Errorf("RemoveAll of a missing directory: %v", err)
+	}
+	mustClose(t, mustCreate(t, fsys, join(dir, "file"), 3))
+	if err := fsys.RemoveAll(join(dir, "file")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := fsys.List(dir); err != nil || len(got) != 0 {
+		t.Errorf("RemoveAll of a file: List = %q, %v", got, err)
+	}
+	if err := fsys.MkdirAll(join(dir, "t-0")); err != nil {
+		t.Fatalf("MkdirAll after RemoveAll: %v", err)
 	}
 }
 
