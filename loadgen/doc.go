@@ -11,14 +11,82 @@
 // consumerPerSubscription, producerRate, consumerBacklogSizeGB,
 // backlogDrainRatio, testDurationMinutes, warmupDurationMinutes), plus
 // gale's fields: batch (maxMessages, maxBytes, linger), compression, acks,
-// producer (client or raw), rate, duration, warmup, maxInFlight, prefetch,
+// producer (client or raw), rate, duration, warmup, maxInFlight, prefetch
+// (also a Kafka consumer's records per poll under a consumer model),
 // messages, backlogBytes, sweep (one field, a list of values: one run per
-// value) and findMaxRate. An unknown field is an error naming it and its
+// value), findMaxRate and consumer (below). An unknown field is an error naming it and its
 // line. consumerBacklogSizeGB (or backlogBytes) runs the replay test:
 // consumers start once the backlog is built and their catch-up is
 // reported. backlogDrainRatio is accepted and ignored. Where OMB runs its
 // max-rate finder for producerRate 0, gale runs closed loop (max
 // throughput) and searches only when findMaxRate is set.
+//
+// # Consumer processing model
+//
+// A workload's consumer section (ConsumerModel) makes consumers do what
+// real ones do with each message, on the consumer's goroutine, a poll's
+// records in order:
+//
+//	consumer:
+//	  processing: 2ms      # fixed; or {distribution: exponential|uniform|normal, mean: 2ms, max: 20ms, stddev: 0.5ms}
+//	  poisonRate: 0.001    # fraction of messages whose processing always fails
+//	  retries: 3           # attempts after the first, before dead-lettering
+//	  deadLetter: true     # send what exhausts its retries to the dead-letter destination
+//	  commit: after        # before processing (at-most-once) | after (at-least-once)
+//
+// processing is each attempt's duration: a fixed one, or drawn per attempt
+// from the consumer's own seeded source (exponential with the mean;
+// uniform on [0, 2 x mean]; normal with stddev, default mean/4), capped at
+// max (default 10 x mean) and at 0. Times under 500 µs are spent spinning
+// (yielding between clock reads), longer ones asleep. poisonRate (default
+// 0): the producer marks a message poison at send (a pure function of the
+// run's seed, the producer and the sequence number) in a gale-poison
+// header; every attempt on it fails. retries (default 0) follow at once.
+// A message that exhausts them is dead-lettered when deadLetter is true
+// (default false: discarded, i.e. acked and counted as discarded). The
+// dead-letter destination is, on Kafka targets (embedded, kafka://), the
+// topic <topic>-dlq, produced to by the consumer's own client, acks all,
+// before the commit; on RabbitMQ the queue's x-dead-letter-exchange
+// <topic>-dlx (a fanout, bound to the durable queue <topic>-dlq), the
+// message nacked with requeue=false after its retries; on NATS JetStream
+// the stream (and subject) <topic>-dlq, published to with a PubAck, then
+// the message is terminated (Term): the dead letter keeps the body and
+// headers, and no AckWait-long redelivery rounds are spent, which
+// MaxDeliver and its advisory (a stream sequence only) would cost.
+// commit (default after): Kafka consumers turn autocommit off, block
+// rebalances while a poll (at most prefetch records) is processed, and
+// commit the poll's offsets before processing it or after it (and after
+// its dead letters were acknowledged); RabbitMQ and NATS consumers ack
+// each message before processing it, or after. With commit before, a
+// dead letter on RabbitMQ is published to the dead-letter exchange by the
+// consumer (the message is acked already), and on NATS not terminated.
+// The raw producer cannot carry the headers, so it takes no consumer
+// section.
+//
+// With a consumer model every message carries gale-msg (producer index
+// and sequence number), so the run counts distinct messages per
+// subscription (a bitset per producer), and Summary.Consumer (and each
+// Interval's) reports consumed_distinct, redelivered, processed,
+// retried, dead_lettered, discarded and their rates, and the check
+// processed + dead_lettered + discarded == consumed_distinct (balanced;
+// unfinished is the difference: what commit before lost in a crash).
+// Consumed and the backlog then count distinct messages, and the drain
+// waits until every distinct message ended or no consumer holds one.
+//
+// # Control: crashing a consumer
+//
+// Config.Control takes a *Control that another goroutine acts on while
+// Run runs: CrashConsumer(restartAfter) ends one consumer group member
+// abruptly (chosen with the run's seed) and starts a replacement member of
+// the same subscription restartAfter later. On Kafka targets the member's
+// connections are cut and its client closed with no LeaveGroup, so the
+// group rebalances when its session times out: with a Control, Kafka
+// consumers use a 6 s session timeout (the broker minimum), 1 s
+// heartbeats and a 15 s rebalance timeout. RabbitMQ and NATS members are
+// closed (unacked messages are requeued; NATS consumers then use a 5 s
+// AckWait). The notes record the crash and the replacement's start;
+// a recorded history shows each member's assignments as clients of
+// their own.
 //
 // # Targets and drivers
 //
@@ -45,7 +113,10 @@
 // Times come from one clock (nowNs, pacing.go): the wall time at start
 // plus the monotonic clock, read once per message sent and once per ack;
 // a consumer that receives in batches (a Kafka poll) reads it once per
-// batch, so its records share a receive time. The Kafka driver's record
+// batch, so its records share a receive time. A producer that takes
+// messages in batches (the null target's) is handed, at each clock read,
+// every message due by then (up to 256): each keeps its own intended
+// time, and its publish delay is that read minus it. The Kafka driver's record
 // timestamp is the message's send timestamp.
 // Latencies go into HdrHistograms (1 ns to 1 h, 3 significant digits),
 // one window per producer and consumer, swapped out once per interval
@@ -76,7 +147,8 @@
 //
 // # Concurrency
 //
-// Run may be called concurrently with different Configs. A Driver is used
+// Run may be called concurrently with different Configs (and different
+// Controls). A Control's methods are safe for concurrent use with Run. A Driver is used
 // from several goroutines; each Producer and Consumer from one, except
 // that Send's callbacks run on driver goroutines. Config.Progress and
 // Config.Logf are called from Run's goroutine. Imports point down: loadgen

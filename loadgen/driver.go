@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -46,7 +47,15 @@ type Consumer interface {
 	// goroutine, until ctx ends or the consumer fails; it returns nil when
 	// ctx ended. Errors the consumer survives (a failed fetch it retries)
 	// go to failed, also on the calling goroutine, and are counted.
-	Receive(ctx context.Context, fn func(Delivery), failed func(error)) error
+	//
+	// fn returns how the message ended (Outcome), and the driver acts on
+	// it per the workload's consumer model (Workload.Consumer): it commits
+	// or acks before calling fn (commit "before") or after (commit
+	// "after"), sends a DeadLetter outcome to the dead-letter destination,
+	// and, on Abandon, returns without committing or acking the message
+	// or the rest of its poll. Without a consumer model fn always returns
+	// Processed and the driver commits or acks as it likes.
+	Receive(ctx context.Context, fn func(Delivery) Outcome, failed func(error)) error
 	Close() error
 }
 
@@ -59,6 +68,12 @@ type Message struct {
 	// in open-loop runs, the actual one in closed-loop runs. Drivers carry
 	// it in a header.
 	SentAt int64
+	// Tagged is set when the workload has a consumer model: drivers then
+	// carry Producer and Seq (gale-msg) and Poison (gale-poison) in headers.
+	Tagged   bool
+	Poison   bool
+	Producer uint32 // the producer's index in the run
+	Seq      uint64 // the message's sequence number in its producer
 }
 
 // Delivery is one received message, as the measurement needs it.
@@ -70,6 +85,27 @@ type Delivery struct {
 	// Kafka poll) and read the clock once per batch; 0: Receive's caller
 	// reads the clock.
 	ReceivedAt int64
+	// Tagged, Poison, Producer and Seq are Message's, read back from the
+	// headers; Tagged is false when the message carried no gale-msg.
+	Tagged   bool
+	Poison   bool
+	Producer uint32
+	Seq      uint64
+}
+
+// appendMsgID appends the gale-msg header's value for producer prod's
+// message seq.
+func appendMsgID(dst []byte, prod uint32, seq uint64) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, prod)
+	return binary.BigEndian.AppendUint64(dst, seq)
+}
+
+// setMsgID sets d's identity from a gale-msg header's value; a value of
+// the wrong length leaves d untagged.
+func (d *Delivery) setMsgID(v []byte) {
+	if len(v) == 12 {
+		d.Tagged, d.Producer, d.Seq = true, binary.BigEndian.Uint32(v), binary.BigEndian.Uint64(v[4:])
+	}
 }
 
 // timestampHeader names the header carrying Message.SentAt.

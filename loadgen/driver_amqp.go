@@ -82,6 +82,35 @@ func (d *amqpDriver) CreateTopic(_ context.Context, topic string, _ int) error {
 		return fmt.Errorf("loadgen: amqp: declare exchange %s: %w", topic, err)
 	}
 	d.remember(amqpName{name: topic})
+	if m := d.w.Consumer; m != nil && m.DeadLetter {
+		return d.declareDeadLetter(topic)
+	}
+	return nil
+}
+
+// dlxSuffix names a topic's dead-letter exchange; its queue is
+// <topic>-dlq (dlqSuffix).
+const dlxSuffix = "-dlx"
+
+// declareDeadLetter declares topic's dead-letter exchange, a durable
+// fanout, and the durable queue <topic>-dlq bound to it, which keeps what
+// is dead-lettered.
+func (d *amqpDriver) declareDeadLetter(topic string) error {
+	x, q := topic+dlxSuffix, topic+dlqSuffix
+	err := d.withChannel(func(ch *amqp.Channel) error {
+		if err := ch.ExchangeDeclare(x, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
+			return err
+		}
+		if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
+			return err
+		}
+		return ch.QueueBind(q, "", x, false, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("loadgen: amqp: declare dead-letter exchange %s: %w", x, err)
+	}
+	d.remember(amqpName{name: x})
+	d.remember(amqpName{name: q, queue: true})
 	return nil
 }
 
@@ -137,8 +166,15 @@ func (p *amqpProducer) Send(ctx context.Context, m Message, done func(error)) {
 		return
 	}
 	p.pending = append(p.pending, done)
+	headers := amqp.Table{timestampHeader: m.SentAt}
+	if m.Tagged {
+		headers[msgHeader] = appendMsgID(nil, m.Producer, m.Seq)
+		if m.Poison {
+			headers[poisonHeader] = true
+		}
+	}
 	err := p.ch.PublishWithContext(ctx, p.exchange, "", false, false, amqp.Publishing{
-		Headers:      amqp.Table{timestampHeader: m.SentAt},
+		Headers:      headers,
 		DeliveryMode: amqp.Persistent,
 		Body:         m.Value,
 	})
@@ -206,8 +242,12 @@ func (p *amqpProducer) Close(ctx context.Context) error {
 
 func (d *amqpDriver) NewConsumer(_ context.Context, topic, sub string) (Consumer, error) {
 	queue := topic + "." + sub
+	var args amqp.Table
+	if m := d.w.Consumer; m != nil && m.DeadLetter {
+		args = amqp.Table{"x-dead-letter-exchange": topic + dlxSuffix}
+	}
 	err := d.withChannel(func(ch *amqp.Channel) error {
-		if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+		if _, err := ch.QueueDeclare(queue, true, false, false, false, args); err != nil {
 			return err
 		}
 		return ch.QueueBind(queue, "", topic, false, nil)
@@ -232,7 +272,7 @@ func (d *amqpDriver) NewConsumer(_ context.Context, topic, sub string) (Consumer
 		c.Close()
 		return nil, fmt.Errorf("loadgen: amqp consumer: %w", err)
 	}
-	return &amqpConsumer{conn: c, ch: ch, deliveries: deliveries, ackEvery: max(1, d.w.Prefetch/4)}, nil
+	return &amqpConsumer{conn: c, ch: ch, deliveries: deliveries, ackEvery: max(1, d.w.Prefetch/4), model: d.w.Consumer, dlx: topic + dlxSuffix}, nil
 }
 
 type amqpConsumer struct {
@@ -240,35 +280,91 @@ type amqpConsumer struct {
 	ch         *amqp.Channel
 	deliveries <-chan amqp.Delivery
 	ackEvery   int
+	model      *ConsumerModel // nil: no consumer model
+	dlx        string         // the dead-letter exchange
+}
+
+// amqpDelivery reads d's delivery.
+func amqpDelivery(d amqp.Delivery) Delivery {
+	sent, _ := d.Headers[timestampHeader].(int64)
+	del := Delivery{SentAt: sent, Bytes: len(d.Body)}
+	if id, ok := d.Headers[msgHeader].([]byte); ok {
+		del.setMsgID(id)
+	}
+	del.Poison, _ = d.Headers[poisonHeader].(bool)
+	return del
 }
 
 // Receive acks with multiple=true every ackEvery messages, and whenever
 // no further delivery is waiting, so acks never lag the prefetch window.
-func (c *amqpConsumer) Receive(ctx context.Context, fn func(Delivery), _ func(error)) error {
+// With a consumer model, commit "before" acks each message before fn
+// (and publishes a dead letter to the dead-letter exchange itself, the
+// message being acked already); commit "after" acks once fn processed
+// it, and nacks without requeue what fn dead-lettered or discarded, so
+// the queue's x-dead-letter-exchange routes it.
+func (c *amqpConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, _ func(error)) error {
 	unacked := 0
-	var last amqp.Delivery
+	var last amqp.Delivery // the latest processed delivery not yet acked
+	flush := func() error {
+		if unacked == 0 {
+			return nil
+		}
+		unacked = 0
+		return last.Ack(true)
+	}
+	before := c.model != nil && c.model.Commit == CommitBefore
 	for {
 		select {
 		case <-ctx.Done():
-			if unacked > 0 {
-				last.Ack(true)
-			}
+			flush()
 			return nil
 		case d, ok := <-c.deliveries:
 			if !ok {
 				return errors.New("loadgen: amqp consumer: delivery channel closed")
 			}
-			sent, _ := d.Headers[timestampHeader].(int64)
-			fn(Delivery{SentAt: sent, Bytes: len(d.Body)})
-			last, unacked = d, unacked+1
-			if unacked >= c.ackEvery || len(c.deliveries) == 0 {
-				if err := d.Ack(true); err != nil {
+			if before {
+				if err := d.Ack(false); err != nil {
 					return fmt.Errorf("loadgen: amqp ack: %w", err)
 				}
-				unacked = 0
+			}
+			var err error
+			switch out := fn(amqpDelivery(d)); {
+			case out == Abandon:
+				flush()
+				return nil
+			case before:
+				if out == DeadLetter {
+					err = c.publishDeadLetter(ctx, d)
+				}
+			case out == Processed:
+				last, unacked = d, unacked+1
+			default: // DeadLetter, Discard: to the dead-letter exchange, if any
+				if err = d.Nack(false, false); err != nil {
+					err = fmt.Errorf("loadgen: amqp nack: %w", err)
+				}
+			}
+			if err == nil && (unacked >= c.ackEvery || len(c.deliveries) == 0) {
+				if err = flush(); err != nil {
+					err = fmt.Errorf("loadgen: amqp ack: %w", err)
+				}
+			}
+			if err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// publishDeadLetter publishes d, already acked, to the dead-letter
+// exchange, as the broker would have routed a nacked message.
+func (c *amqpConsumer) publishDeadLetter(ctx context.Context, d amqp.Delivery) error {
+	err := c.ch.PublishWithContext(ctx, c.dlx, "", false, false, amqp.Publishing{
+		Headers: d.Headers, DeliveryMode: amqp.Persistent, Body: d.Body,
+	})
+	if err != nil {
+		return fmt.Errorf("loadgen: amqp dead letter to %s: %w", c.dlx, err)
+	}
+	return nil
 }
 
 func (c *amqpConsumer) Close() error {

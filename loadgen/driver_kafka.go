@@ -31,7 +31,17 @@ type kafkaDriver struct {
 	admin *kgo.Client
 	after func() error // run by Close after the clients (embedded: stop the broker)
 	hist  *history     // set by recordHistory before any producer or consumer
+	// crashable: consumers dial through a connTracker and use a short
+	// session timeout (prepareCrashes, before any consumer). Their options
+	// are made from seeds and sec rather than base: franz-go takes a dialer
+	// or a TLS config, not both.
+	crashable bool
+	sec       Security
+	seeds     []string
 }
+
+// prepareCrashes makes the driver's consumers crashable (Control).
+func (d *kafkaDriver) prepareCrashes() { d.crashable = true }
 
 // recordHistory makes the driver's producers and consumers record their
 // operations to h (history.go). The raw producer does not record.
@@ -60,7 +70,7 @@ func openKafka(ctx context.Context, seeds []string, w Workload, sec Security) (*
 		admin.Close()
 		return nil, fmt.Errorf("loadgen: kafka %s unreachable: %w", strings.Join(seeds, ","), err)
 	}
-	return &kafkaDriver{w: w, base: base, admin: admin}, nil
+	return &kafkaDriver{w: w, base: base, admin: admin, sec: sec, seeds: seeds}, nil
 }
 
 // kgoOpts turns the TLS and SASL settings into client options.
@@ -127,8 +137,14 @@ func (d *kafkaDriver) CreateTopic(ctx context.Context, topic string, partitions 
 			return fmt.Errorf("loadgen: kafka: create topic %s: %w", topic, err)
 		}
 	}
+	if m := d.w.Consumer; m != nil && m.DeadLetter && !strings.HasSuffix(topic, dlqSuffix) {
+		return d.CreateTopic(ctx, topic+dlqSuffix, partitions)
+	}
 	return nil
 }
+
+// dlqSuffix names a topic's (stream's, queue's) dead-letter destination.
+const dlqSuffix = "-dlq"
 
 // codec maps Workload.Compression to franz-go's codec.
 func codec(name string) kgo.CompressionCodec {
@@ -179,6 +195,9 @@ func recordSize(w Workload, m int) int {
 	body := 1 + 2 + varintLen(int64(m)) + varintLen(int64(key)) + max(key, 0) +
 		varintLen(int64(w.MessageSize)) + w.MessageSize +
 		1 + varintLen(int64(len(timestampHeader))) + len(timestampHeader) + 1 + 8
+	if w.Consumer != nil { // gale-msg (gale-poison, on a few, is not counted)
+		body += varintLen(int64(len(msgHeader))) + len(msgHeader) + 1 + 12
+	}
 	return varintLen(int64(body)) + body
 }
 
@@ -251,8 +270,9 @@ func (h batchHook) OnProduceBatchWritten(kgo.BrokerMetadata, string, int32, kgo.
 // comes first, so the promise (sendPromise) finds the rest from it.
 type sendRec struct {
 	r    kgo.Record
-	hdr  [1]kgo.RecordHeader
+	hdr  [3]kgo.RecordHeader // gale-sent-ns; gale-msg and gale-poison when tagged
 	ts   [8]byte
+	id   [12]byte
 	done func(error)
 }
 
@@ -275,7 +295,14 @@ func (p *kafkaProducer) Send(ctx context.Context, m Message, done func(error)) {
 		s := &sendRec{done: done}
 		binary.BigEndian.PutUint64(s.ts[:], uint64(m.SentAt))
 		s.hdr[0] = kgo.RecordHeader{Key: timestampHeader, Value: s.ts[:]}
-		s.r = kgo.Record{Key: m.Key, Value: m.Value, Headers: s.hdr[:], Timestamp: time.Unix(0, m.SentAt)}
+		hdrs := s.hdr[:1]
+		if m.Tagged {
+			hdrs = append(hdrs, kgo.RecordHeader{Key: msgHeader, Value: appendMsgID(s.id[:0], m.Producer, m.Seq)})
+			if m.Poison {
+				hdrs = append(hdrs, kgo.RecordHeader{Key: poisonHeader, Value: []byte{1}})
+			}
+		}
+		s.r = kgo.Record{Key: m.Key, Value: m.Value, Headers: hdrs, Timestamp: time.Unix(0, m.SentAt)}
 		p.cl.Produce(ctx, &s.r, sendPromise)
 		return
 	}
@@ -284,6 +311,12 @@ func (p *kafkaProducer) Send(ctx context.Context, m Message, done func(error)) {
 	p.seq++
 	id := appendID(make([]byte, 0, 24), p.client, p.seq)
 	r := &kgo.Record{Key: m.Key, Value: m.Value, Headers: []kgo.RecordHeader{{Key: timestampHeader, Value: ts}, {Key: idHeader, Value: id}}}
+	if m.Tagged {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: msgHeader, Value: appendMsgID(nil, m.Producer, m.Seq)})
+		if m.Poison {
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: poisonHeader, Value: []byte{1}})
+		}
+	}
 	call := p.hist.now()
 	p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 		if r.Partition < 0 { // no partition to record it under; never sent
@@ -307,8 +340,15 @@ func (p *kafkaProducer) Close(ctx context.Context) error {
 }
 
 func (d *kafkaDriver) NewConsumer(ctx context.Context, topic, sub string) (Consumer, error) {
-	c := &kafkaConsumer{assigned: make(chan struct{}), hist: d.hist}
-	opts := append(d.base[:len(d.base):len(d.base)],
+	c := &kafkaConsumer{assigned: make(chan struct{}), hist: d.hist, model: d.w.Consumer, topic: topic, maxPoll: d.w.Prefetch}
+	base := d.base[:len(d.base):len(d.base)]
+	if d.crashable {
+		var err error
+		if base, err = d.crashableOpts(c); err != nil {
+			return nil, err
+		}
+	}
+	opts := append(base,
 		kgo.ConsumerGroup(sub),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -318,10 +358,14 @@ func (d *kafkaDriver) NewConsumer(ctx context.Context, topic, sub string) (Consu
 			c.once.Do(func() { close(c.assigned) })
 		}),
 	)
-	if c.hist != nil {
+	if c.hist != nil || c.model != nil {
 		// Rebalances wait while a poll's records are recorded, so they
-		// are recorded under the assignment that read them.
+		// are recorded under the assignment that read them, and while
+		// they are processed and committed (the consumer model).
 		opts = append(opts, kgo.BlockRebalanceOnPoll())
+	}
+	if c.model != nil {
+		opts = append(opts, kgo.DisableAutoCommit()) // commits follow the commit mode
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -333,6 +377,11 @@ func (d *kafkaDriver) NewConsumer(ctx context.Context, topic, sub string) (Consu
 
 type kafkaConsumer struct {
 	cl       *kgo.Client
+	model    *ConsumerModel // nil: no consumer model (autocommit)
+	topic    string
+	maxPoll  int          // records per poll with a consumer model (Workload.Prefetch)
+	conns    *connTracker // crashable consumers only
+	cancel   context.CancelFunc
 	once     sync.Once
 	assigned chan struct{} // closed when the group first assigns partitions
 	hist     *history      // nil: no history
@@ -392,15 +441,22 @@ func (c *kafkaConsumer) Ready(ctx context.Context) error {
 	}
 }
 
-func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery), failed func(error)) error {
+func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, failed func(error)) error {
 	for ctx.Err() == nil {
 		var call int64
 		if c.hist != nil {
 			call = c.hist.now()
 		}
-		fs := c.cl.PollFetches(ctx)
+		var fs kgo.Fetches
+		if c.model != nil {
+			fs = c.cl.PollRecords(ctx, c.maxPoll)
+		} else {
+			fs = c.cl.PollFetches(ctx)
+		}
 		if c.hist != nil {
 			c.recordPoll(fs, call, c.hist.now())
+		}
+		if c.hist != nil && c.model == nil {
 			c.cl.AllowRebalance()
 		}
 		if fs.IsClientClosed() {
@@ -412,17 +468,86 @@ func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery), failed f
 			}
 		})
 		now := nowNs() // one clock read per poll: its records arrived together
-		fs.EachRecord(func(r *kgo.Record) {
-			d := Delivery{Bytes: len(r.Value), ReceivedAt: now}
-			for _, h := range r.Headers {
-				if h.Key == timestampHeader && len(h.Value) == 8 {
-					d.SentAt = int64(binary.BigEndian.Uint64(h.Value))
-				}
+		if c.model != nil {
+			stop := c.processPoll(ctx, fs, now, fn, failed)
+			c.cl.AllowRebalance()
+			if stop {
+				return nil
 			}
-			fn(d)
-		})
+			continue
+		}
+		fs.EachRecord(func(r *kgo.Record) { fn(kafkaDelivery(r, now)) })
 	}
 	return nil
+}
+
+// kafkaDelivery reads a record's delivery, received at now.
+func kafkaDelivery(r *kgo.Record, now int64) Delivery {
+	d := Delivery{Bytes: len(r.Value), ReceivedAt: now}
+	for _, h := range r.Headers {
+		switch h.Key {
+		case timestampHeader:
+			if len(h.Value) == 8 {
+				d.SentAt = int64(binary.BigEndian.Uint64(h.Value))
+			}
+		case msgHeader:
+			d.setMsgID(h.Value)
+		case poisonHeader:
+			d.Poison = true
+		}
+	}
+	return d
+}
+
+// processPoll runs the consumer model over one poll's records, in order:
+// commit "before" commits the poll's offsets first (at-most-once); commit
+// "after" commits them once every record ended (at-least-once), after the
+// dead letters were produced. It reports true when fn abandoned a record:
+// the rest of the poll is then neither processed nor committed.
+func (c *kafkaConsumer) processPoll(ctx context.Context, fs kgo.Fetches, now int64, fn func(Delivery) Outcome, failed func(error)) bool {
+	if fs.NumRecords() == 0 {
+		return false
+	}
+	before := c.model.Commit == CommitBefore
+	if before {
+		if err := c.cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+			failed(fmt.Errorf("loadgen: kafka commit: %w", err))
+		}
+	}
+	abandoned := false
+	fs.EachRecord(func(r *kgo.Record) {
+		if abandoned && !before {
+			return // not committed: the group redelivers it
+		}
+		// Committed before processing, the rest of an abandoned poll is
+		// lost; fn sees it (and abandons it at once: its ctx ended), so
+		// the results count it received and never ended.
+		switch fn(kafkaDelivery(r, now)) {
+		case Abandon:
+			abandoned = true
+		case DeadLetter:
+			c.deadLetter(ctx, r, failed)
+		}
+	})
+	if abandoned {
+		return true
+	}
+	if !before {
+		if err := c.cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+			failed(fmt.Errorf("loadgen: kafka commit: %w", err))
+		}
+	}
+	return false
+}
+
+// deadLetter produces r, headers and all, to its topic's dead-letter
+// topic and waits for the ack, so that a commit after it never covers a
+// dead letter that was not written.
+func (c *kafkaConsumer) deadLetter(ctx context.Context, r *kgo.Record, failed func(error)) {
+	dl := &kgo.Record{Topic: c.topic + dlqSuffix, Key: r.Key, Value: r.Value, Headers: r.Headers, Partition: r.Partition}
+	if err := c.cl.ProduceSync(ctx, dl).FirstErr(); err != nil && ctx.Err() == nil {
+		failed(fmt.Errorf("loadgen: kafka dead letter to %s: %w", dl.Topic, err))
+	}
 }
 
 // recordPoll records what one poll returned, one fetch per partition.
@@ -435,8 +560,25 @@ func (c *kafkaConsumer) recordPoll(fs kgo.Fetches, call, ret int64) {
 }
 
 func (c *kafkaConsumer) Close() error {
+	if c.model != nil {
+		c.cl.AllowRebalance() // Close leaves the group, which waits for it
+	}
 	c.cl.Close()
 	return nil
+}
+
+// Crash ends the member as a killed process would: its connections are
+// cut and no new ones are made, so it sends no LeaveGroup and commits
+// nothing more; the group notices when its session times out.
+func (c *kafkaConsumer) Crash() {
+	if c.conns == nil { // not crashable: the best we can do
+		c.Close()
+		return
+	}
+	c.conns.kill()
+	c.cancel() // the client's context: Close's LeaveGroup fails at once
+	c.cl.AllowRebalance()
+	c.cl.Close()
 }
 
 func (d *kafkaDriver) Close() error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +27,17 @@ type natsDriver struct {
 
 	mu      sync.Mutex // guards streams
 	streams []string
+	// crashable: consumers get a short AckWait, so what a crashed member
+	// held is redelivered within seconds (prepareCrashes).
+	crashable bool
 }
+
+// prepareCrashes shortens the consumers' AckWait (Control).
+func (d *natsDriver) prepareCrashes() { d.crashable = true }
+
+// crashAckWait is the consumers' AckWait when crashes may happen
+// (JetStream's default is 30 s).
+const crashAckWait = 5 * time.Second
 
 func (d *natsDriver) connect() (*nats.Conn, error) {
 	nc, err := nats.Connect(d.url, nats.Timeout(dialTimeout), nats.Name("gale-loadgen"))
@@ -57,6 +68,17 @@ func openNATS(ctx context.Context, url string, w Workload) (*natsDriver, error) 
 }
 
 func (d *natsDriver) CreateTopic(ctx context.Context, topic string, _ int) error {
+	if err := d.createStream(ctx, topic); err != nil {
+		return err
+	}
+	if m := d.w.Consumer; m != nil && m.DeadLetter {
+		return d.createStream(ctx, topic+dlqSuffix)
+	}
+	return nil
+}
+
+// createStream makes the file stream topic, holding the subject topic.
+func (d *natsDriver) createStream(ctx context.Context, topic string) error {
 	_, err := d.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:     topic,
 		Subjects: []string{topic},
@@ -116,6 +138,12 @@ func (p *natsProducer) finish(m *nats.Msg, err error) {
 
 func (p *natsProducer) Send(_ context.Context, m Message, done func(error)) {
 	msg := &nats.Msg{Subject: p.subject, Data: m.Value, Header: nats.Header{timestampHeader: {strconv.FormatInt(m.SentAt, 10)}}}
+	if m.Tagged {
+		msg.Header[msgHeader] = []string{strconv.FormatUint(uint64(m.Producer), 10) + "-" + strconv.FormatUint(m.Seq, 10)}
+		if m.Poison {
+			msg.Header[poisonHeader] = []string{"1"}
+		}
+	}
 	p.mu.Lock()
 	p.pending[msg] = done
 	p.mu.Unlock()
@@ -154,31 +182,54 @@ func (d *natsDriver) NewConsumer(ctx context.Context, topic, sub string) (Consum
 	js, err := jetstream.New(nc)
 	var cons jetstream.Consumer
 	if err == nil {
-		cons, err = js.CreateOrUpdateConsumer(ctx, topic, jetstream.ConsumerConfig{
+		cfg := jetstream.ConsumerConfig{
 			Durable:       sub,
 			AckPolicy:     policy,
 			DeliverPolicy: jetstream.DeliverAllPolicy,
 			MaxAckPending: 4 * d.w.Prefetch,
-		})
+		}
+		if d.crashable {
+			cfg.AckWait = crashAckWait
+		}
+		cons, err = js.CreateOrUpdateConsumer(ctx, topic, cfg)
 	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("loadgen: nats consumer: %w", err)
 	}
-	return &natsConsumer{nc: nc, cons: cons, batch: d.w.Prefetch, ackAll: policy == jetstream.AckAllPolicy}, nil
+	return &natsConsumer{nc: nc, js: js, cons: cons, batch: d.w.Prefetch, ackAll: policy == jetstream.AckAllPolicy, model: d.w.Consumer, dlq: topic + dlqSuffix}, nil
 }
 
 type natsConsumer struct {
 	nc     *nats.Conn
+	js     jetstream.JetStream
 	cons   jetstream.Consumer
 	batch  int
 	ackAll bool
+	model  *ConsumerModel // nil: no consumer model
+	dlq    string         // the dead-letter stream and subject
+}
+
+// natsDelivery reads m's delivery.
+func natsDelivery(m jetstream.Msg) Delivery {
+	h := m.Headers()
+	sent, _ := strconv.ParseInt(h.Get(timestampHeader), 10, 64)
+	d := Delivery{SentAt: sent, Bytes: len(m.Data())}
+	if p, s, ok := strings.Cut(h.Get(msgHeader), "-"); ok {
+		pi, err1 := strconv.ParseUint(p, 10, 32)
+		si, err2 := strconv.ParseUint(s, 10, 64)
+		if err1 == nil && err2 == nil {
+			d.Tagged, d.Producer, d.Seq = true, uint32(pi), si
+		}
+	}
+	d.Poison = h.Get(poisonHeader) != ""
+	return d
 }
 
 // Receive pulls continuously, keeping up to batch messages requested
 // ahead (Consumer.Messages), and acks every batch/4 messages (AckAll: the
 // ack covers the ones before) or each message (AckExplicit).
-func (c *natsConsumer) Receive(ctx context.Context, fn func(Delivery), failed func(error)) error {
+func (c *natsConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, failed func(error)) error {
 	it, err := c.cons.Messages(jetstream.PullMaxMessages(c.batch))
 	if err != nil {
 		return fmt.Errorf("loadgen: nats consume: %w", err)
@@ -187,6 +238,7 @@ func (c *natsConsumer) Receive(ctx context.Context, fn func(Delivery), failed fu
 	defer stop()
 	defer it.Stop()
 	ackEvery := max(1, c.batch/4)
+	before := c.model != nil && c.model.Commit == CommitBefore
 	for n := 1; ; n++ {
 		m, err := it.Next()
 		if err != nil {
@@ -196,11 +248,37 @@ func (c *natsConsumer) Receive(ctx context.Context, fn func(Delivery), failed fu
 			failed(fmt.Errorf("loadgen: nats consume: %w", err))
 			continue
 		}
-		sent, _ := strconv.ParseInt(m.Headers().Get(timestampHeader), 10, 64)
-		fn(Delivery{SentAt: sent, Bytes: len(m.Data())})
-		if !c.ackAll || n%ackEvery == 0 {
+		if before {
 			m.Ack()
 		}
+		switch out := fn(natsDelivery(m)); {
+		case out == Abandon:
+			return nil
+		case out == DeadLetter:
+			c.deadLetter(ctx, m, !before, failed)
+		case out == Discard && !before:
+			m.Term()
+		case !before && (!c.ackAll || n%ackEvery == 0):
+			m.Ack()
+		}
+	}
+}
+
+// deadLetter publishes m to the dead-letter stream and waits for its
+// PubAck; then, unless m was acked already (commit before), terminates
+// m, so the stream does not redeliver it. Publishing the message itself,
+// rather than relying on MaxDeliver and its advisory (which carries only
+// the stream sequence), keeps the dead letter's body and headers even if
+// the source stream's limits drop the original, and needs no redelivery
+// rounds of AckWait each.
+func (c *natsConsumer) deadLetter(ctx context.Context, m jetstream.Msg, term bool, failed func(error)) {
+	dl := &nats.Msg{Subject: c.dlq, Data: m.Data(), Header: m.Headers()}
+	if _, err := c.js.PublishMsg(ctx, dl); err != nil && ctx.Err() == nil {
+		failed(fmt.Errorf("loadgen: nats dead letter to %s: %w", c.dlq, err))
+		return // not terminated: redelivered after AckWait, tried again
+	}
+	if term {
+		m.Term()
 	}
 }
 

@@ -35,11 +35,16 @@ type nullProducer struct{}
 
 func (nullProducer) Send(_ context.Context, _ Message, done func(error)) { done(nil) }
 
+// SendMessages acks the batch at once (messageBatchSender): the load
+// loop's batched path, one clock read and one call per batch of
+// messages due.
+func (nullProducer) SendMessages(_ context.Context, _ []Message, done func(error)) { done(nil) }
+
 func (nullProducer) Close(context.Context) error { return nil }
 
 type nullConsumer struct{}
 
-func (nullConsumer) Receive(ctx context.Context, _ func(Delivery), _ func(error)) error {
+func (nullConsumer) Receive(ctx context.Context, _ func(Delivery) Outcome, _ func(error)) error {
 	<-ctx.Done()
 	return nil
 }

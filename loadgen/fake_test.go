@@ -62,7 +62,7 @@ func (p *memProducer) Send(ctx context.Context, m Message, done func(error)) {
 		return
 	}
 	select {
-	case p.ch <- Delivery{SentAt: m.SentAt, Bytes: len(m.Value)}:
+	case p.ch <- Delivery{SentAt: m.SentAt, Bytes: len(m.Value), Tagged: m.Tagged, Poison: m.Poison, Producer: m.Producer, Seq: m.Seq}:
 		done(nil)
 	case <-ctx.Done():
 		done(ctx.Err())
@@ -73,13 +73,15 @@ func (p *memProducer) Close(context.Context) error { return nil }
 
 type memConsumer struct{ ch chan Delivery }
 
-func (c *memConsumer) Receive(ctx context.Context, fn func(Delivery), _ func(error)) error {
+func (c *memConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, _ func(error)) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case d := <-c.ch:
-			fn(d)
+			if fn(d) == Abandon {
+				return nil
+			}
 		}
 	}
 }

@@ -46,6 +46,9 @@ type window struct {
 
 	sent, acked, errs, recv          int64
 	sentBytes, ackedBytes, recvBytes int64
+
+	// the consumer model's counts (ConsumerOutcome)
+	distinct, redelivered, processed, retried, deadLettered, discarded int64
 }
 
 func (w *window) add(o *window) {
@@ -59,6 +62,12 @@ func (w *window) add(o *window) {
 	w.sentBytes += o.sentBytes
 	w.ackedBytes += o.ackedBytes
 	w.recvBytes += o.recvBytes
+	w.distinct += o.distinct
+	w.redelivered += o.redelivered
+	w.processed += o.processed
+	w.retried += o.retried
+	w.deadLettered += o.deadLettered
+	w.discarded += o.discarded
 }
 
 // reset empties w, keeping its histograms for reuse.
@@ -159,6 +168,14 @@ func (m *meter) received(bytes int, latency int64, known bool) {
 	if known {
 		recordNs(&m.cur.e2e, latency)
 	}
+	m.mu.Unlock()
+}
+
+// count applies f to the current window, under the lock: the consumer
+// model's counts.
+func (m *meter) count(f func(*window)) {
+	m.mu.Lock()
+	f(m.cur)
 	m.mu.Unlock()
 }
 

@@ -33,7 +33,21 @@ func SummaryLine(name string, s Summary) string {
 	return fmt.Sprintf("%s: %s loop, %.1fs: published %d (%.0f msg/s, %.2f MB/s), consumed %d (%.0f msg/s), publish p50/p99/max %.1f/%.1f/%.1f us, e2e p50/p99/max %.1f/%.1f/%.1f us, errors %d, backlog %d; %s",
 		name, s.Mode, s.Seconds, s.Published, s.PublishRate, s.PublishMBps, s.Consumed, s.ConsumeRate,
 		s.PublishLatency.P50, s.PublishLatency.P99, s.PublishLatency.Max,
-		s.EndToEnd.P50, s.EndToEnd.P99, s.EndToEnd.Max, s.Errors, s.BacklogEnd, s.Status) + batchInfo(s)
+		s.EndToEnd.P50, s.EndToEnd.P99, s.EndToEnd.Max, s.Errors, s.BacklogEnd, s.Status) + batchInfo(s) + consumerInfo(s)
+}
+
+// consumerInfo summarises the consumer model's outcome and its check.
+func consumerInfo(s Summary) string {
+	c := s.Consumer
+	if c == nil {
+		return ""
+	}
+	check := "every consumed message ended"
+	if !c.Balanced {
+		check = fmt.Sprintf("%d consumed never ended", c.Unfinished)
+	}
+	return fmt.Sprintf("; consumer (commit %s): processed %d (%.0f msg/s), retried %d, dead-lettered %d, discarded %d, redelivered %d, crashes %d: %s",
+		c.Commit, c.Processed, c.ProcessedRate, c.Retried, c.DeadLettered, c.Discarded, c.Redelivered, c.Crashes, check)
 }
 
 func batchInfo(s Summary) string {

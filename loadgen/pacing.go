@@ -100,6 +100,34 @@ func (f *inflight) acquire(ctx context.Context) bool {
 	return true
 }
 
+// acquireUpTo takes between 1 and n slots, as many as are free, waiting
+// while none is; it returns 0 if ctx ends first. Like acquire, it is
+// called from one goroutine only, so the slots it sees free stay free.
+func (f *inflight) acquireUpTo(ctx context.Context, n int64) int64 {
+	for {
+		if free := f.max - f.n.Load(); free > 0 {
+			k := min(n, free)
+			f.n.Add(k)
+			return k
+		}
+		select {
+		case <-f.wake:
+		case <-ctx.Done():
+			return 0
+		}
+	}
+}
+
+// releaseN frees k slots.
+func (f *inflight) releaseN(k int64) {
+	if n := f.n.Add(-k); n < f.max && n+k >= f.max {
+		select {
+		case f.wake <- struct{}{}:
+		default: // a token is already waiting
+		}
+	}
+}
+
 // release frees a slot.
 func (f *inflight) release() {
 	if f.n.Add(-1) == f.max-1 {

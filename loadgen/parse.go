@@ -140,6 +140,14 @@ func (w Workload) With(field, value string) (Workload, error) {
 			return w, werr("unknown field %q", field)
 		}
 		v = v.FieldByIndex(f.Index)
+		if i < len(parts)-1 && v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct {
+			n := reflect.New(v.Type().Elem()) // a copy: never write through the caller's pointer
+			if !v.IsNil() {
+				n.Elem().Set(v.Elem())
+			}
+			v.Set(n)
+			v = n.Elem()
+		}
 		if i < len(parts)-1 && (v.Kind() != reflect.Struct || v.Type() == durationType) {
 			return w, werr("field %q has no sub-fields", strings.Join(parts[:i+1], "."))
 		}

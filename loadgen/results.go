@@ -25,6 +25,8 @@ type (
 	Replay        = reports.Replay
 	MaxRateResult = reports.MaxRateResult
 	RateProbe     = reports.RateProbe
+	// ConsumerOutcome is Summary.Consumer and Interval.Consumer.
+	ConsumerOutcome = reports.ConsumerOutcome
 )
 
 // CurrentEnvironment describes this machine and build. commit, when not

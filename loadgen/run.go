@@ -64,6 +64,10 @@ type Config struct {
 	// intervals count from: a fault schedule keyed to the run's own clock
 	// starts from it. It is called on Run's goroutine and must not block.
 	OnStart func(run int, start time.Time)
+	// Control, when set, lets another goroutine act on the run while it
+	// runs (Control.CrashConsumer). Run attaches each run of a sweep to it
+	// in turn, from its start to the end of its drain.
+	Control *Control
 
 	hist *history   // History's recorder and clock, set by Run
 	bugs kafka.Bugs // tests only: the embedded broker's bug switches
@@ -176,6 +180,11 @@ type run struct {
 	noteMu sync.Mutex // guards notes and noted
 
 	producers, consumers []*meter
+	slots                []*consumerSlot // the consumers, in creation order
+	crashMu              sync.Mutex      // guards crashRng; one crash at a time
+	crashRng             *rand.Rand
+	out                  outcomes // the consumer model's run-wide counts
+	track                *tracker // the consumer model's distinct messages; nil without one
 	batchers             []batchCounter
 	replayed             *Replay // set by replay; read after its goroutine ends
 	batches              int64   // cumulative at the last collect
@@ -241,6 +250,15 @@ func runWith(ctx context.Context, cfg Config, d Driver, w Workload, idx int, rng
 	r := &run{cfg: cfg, w: w, idx: idx, drv: d, subs: w.Subscriptions(), runID: strconv.FormatUint(rng.Uint64()%(1<<40), 36)}
 	if _, ok := r.drv.(nullDriver); ok {
 		r.subs = 0 // the null target delivers nothing
+	}
+	r.crashRng = newCrashRng(cfg.Seed + uint64(idx))
+	if cfg.Control != nil {
+		if cp, ok := d.(crashPreparer); ok {
+			cp.prepareCrashes()
+		}
+	}
+	if w.Consumer != nil {
+		r.track = newTracker(w.Topics*r.subs, w.Topics*w.ProducersPerTopic)
 	}
 	if cfg.hist != nil {
 		h, ok := d.(historian)
@@ -310,14 +328,9 @@ type readier interface {
 	Ready(ctx context.Context) error
 }
 
-type consumerRun struct {
-	c Consumer
-	m *meter
-}
-
-func (r *run) startConsumers(ctx context.Context, topics []string) ([]consumerRun, error) {
-	var cs []consumerRun
-	for _, t := range topics {
+func (r *run) startConsumers(ctx context.Context, topics []string) ([]*consumerSlot, error) {
+	var cs []*consumerSlot
+	for ti, t := range topics {
 		for s := range r.subs {
 			sub := fmt.Sprintf("sub-%03d-%s", s, r.runID)
 			for range r.w.ConsumerPerSubscription {
@@ -326,12 +339,20 @@ func (r *run) startConsumers(ctx context.Context, topics []string) ([]consumerRu
 					closeConsumers(cs)
 					return nil, err
 				}
-				m := newMeter()
-				cs = append(cs, consumerRun{c, m})
-				r.consumers = append(r.consumers, m)
+				i := len(cs)
+				seed := r.cfg.Seed + uint64(r.idx)<<32
+				sl := &consumerSlot{
+					idx: i, topic: t, sub: sub, subID: ti*r.subs + s, m: newMeter(), c: c,
+					rng:   rand.New(rand.NewPCG(seed, uint64(i)+1)),
+					timer: time.NewTimer(time.Hour),
+				}
+				sl.timer.Stop()
+				cs = append(cs, sl)
+				r.consumers = append(r.consumers, sl.m)
 			}
 		}
 	}
+	r.slots = cs
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
 	defer cancel()
 	waiting := 0
@@ -348,9 +369,13 @@ func (r *run) startConsumers(ctx context.Context, topics []string) ([]consumerRu
 	return cs, nil
 }
 
-func closeConsumers(cs []consumerRun) {
-	for _, c := range cs {
-		c.c.Close()
+// closeConsumers closes the slots' current members (not the crashed
+// ones: a crash closed them).
+func closeConsumers(cs []*consumerSlot) {
+	for _, s := range cs {
+		if c := s.current(); c != nil {
+			c.Close()
+		}
 	}
 }
 
@@ -363,7 +388,8 @@ type batchCounter interface {
 type producerRun struct {
 	p     Producer
 	m     *meter
-	limit int64 // messages to send; 0: no limit
+	limit int64  // messages to send; 0: no limit
+	idx   uint32 // the producer's index in the run (Message.Producer)
 }
 
 func (r *run) newProducers(ctx context.Context, topics []string) ([]producerRun, error) {
@@ -390,7 +416,7 @@ func (r *run) newProducers(ctx context.Context, topics []string) ([]producerRun,
 				r.batchers = append(r.batchers, bc)
 			}
 			m := newMeter()
-			ps = append(ps, producerRun{p, m, limit})
+			ps = append(ps, producerRun{p, m, limit, uint32(len(ps))})
 			r.producers = append(r.producers, m)
 		}
 	}
@@ -399,11 +425,12 @@ func (r *run) newProducers(ctx context.Context, topics []string) ([]producerRun,
 
 // measure runs the load: consumers first, then producers until the
 // deadline, then a drain; it collects one Interval per tick.
-func (r *run) measure(ctx context.Context, ps []producerRun, cs []consumerRun) RunResult {
+func (r *run) measure(ctx context.Context, ps []producerRun, cs []*consumerSlot) RunResult {
 	iv := r.cfg.Interval
 	warm := (r.w.Warmup + iv - 1) / iv * iv // whole intervals, so none straddles
 	r.start = time.Now()
 	r.lastTick = r.start
+	r.cfg.Control.attach(r)
 	if r.cfg.OnStart != nil {
 		r.cfg.OnStart(r.idx, r.start)
 	}
@@ -448,6 +475,7 @@ func (r *run) measure(ctx context.Context, ps []producerRun, cs []consumerRun) R
 	stopped := time.Now()
 	r.drain(ctx, ticker)
 	drained := time.Now()
+	r.cfg.Control.attach(nil)
 	ccancel()
 	cwg.Wait() // a consumer may finish a long poll first
 	closeConsumers(cs)
@@ -459,7 +487,7 @@ func (r *run) measure(ctx context.Context, ps []producerRun, cs []consumerRun) R
 
 // replay is the replay test: it waits (until the producers' deadline at
 // most) for the backlog, starts the consumers, and watches them catch up.
-func (r *run) replay(cctx, pctx context.Context, cs []consumerRun, cwg *sync.WaitGroup) {
+func (r *run) replay(cctx, pctx context.Context, cs []*consumerSlot, cwg *sync.WaitGroup) {
 	rp := &Replay{BacklogBytes: r.w.BacklogBytes}
 	r.replayed = rp
 	size := int64(max(1, r.pl.size()))
@@ -514,7 +542,7 @@ func (r *run) drain(ctx context.Context, ticker *time.Ticker) {
 	defer deadline.Stop()
 	poll := time.NewTicker(5 * time.Millisecond)
 	defer poll.Stop()
-	for r.recv.Load() < r.acked.Load()*int64(r.subs) {
+	for !r.drained() {
 		select {
 		case now := <-ticker.C:
 			r.collect(now)
@@ -528,22 +556,32 @@ func (r *run) drain(ctx context.Context, ticker *time.Ticker) {
 	}
 }
 
-func (r *run) consume(ctx context.Context, c consumerRun) {
-	err := c.c.Receive(ctx, func(d Delivery) {
-		now := d.ReceivedAt
-		if now == 0 {
-			now = nowNs()
-		}
-		c.m.received(d.Bytes, now-d.SentAt, d.SentAt > 0)
-		r.recv.Add(1)
-	}, func(err error) {
-		c.m.failed()
-		r.noteOnce("consumer", "a consumer failed and went on: %v", err)
-	})
-	if err != nil && ctx.Err() == nil {
-		c.m.failed()
-		r.note("a consumer stopped: %v", err)
+// drained reports whether the consumers received every published
+// message once per subscription and, with a consumer model, ended each
+// one they could: none is being processed, no crashed member awaits its
+// replacement, and every distinct message received ended (or will not:
+// commit before processing lost it in a crash).
+func (r *run) drained() bool {
+	want := r.acked.Load() * int64(r.subs)
+	if r.recv.Load() < want {
+		return false
 	}
+	if r.w.Consumer == nil {
+		return true
+	}
+	o := &r.out
+	if o.processed.Load()+o.deadLettered.Load()+o.discarded.Load() >= want {
+		return true
+	}
+	if o.busy.Load() > 0 {
+		return false
+	}
+	for _, s := range r.slots {
+		if s.current() == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // batchSender is implemented by producers that send whole batches (gale's
@@ -571,7 +609,12 @@ func (r *run) produce(ctx, pctx context.Context, p producerRun, rate float64) {
 		r.produceBatches(ctx, pctx, p, bs, rate)
 		return
 	}
+	if ms, ok := p.p.(messageBatchSender); ok {
+		r.produceMessages(ctx, pctx, p, ms, rate)
+		return
+	}
 	inflight := newInflight(r.w.MaxInFlight)
+	model := r.w.Consumer
 	open := rate > 0
 	pc := newPacer(clockNow(), max(rate, 1))
 	timer := time.NewTimer(time.Hour)
@@ -598,7 +641,12 @@ func (r *run) produce(ctx, pctx context.Context, p producerRun, rate float64) {
 			sentAt, delay = intended, now-intended
 		}
 		p.m.sent(size, delay)
-		p.p.Send(ctx, Message{Key: r.pl.key(i), Value: r.pl.value(i), SentAt: sentAt}, func(err error) {
+		msg := Message{Key: r.pl.key(i), Value: r.pl.value(i), SentAt: sentAt}
+		if model != nil {
+			msg.Tagged, msg.Producer, msg.Seq = true, p.idx, uint64(i)
+			msg.Poison = isPoison(r.cfg.Seed, int(p.idx), i, model.PoisonRate)
+		}
+		p.p.Send(ctx, msg, func(err error) {
 			p.m.acked(size, nowNs()-sentAt, err)
 			if err == nil {
 				r.acked.Add(1)
@@ -702,6 +750,9 @@ func (r *run) collect(now time.Time) {
 		PublishDelay:   percentiles(a.delay),
 		EndToEnd:       percentiles(a.e2e),
 	}
+	if r.w.Consumer != nil {
+		iv.Consumer = r.intervalOutcome(a, secs)
+	}
 	r.logHistograms(r.lastTick, now)
 	if !warmup {
 		r.total.add(a)
@@ -802,6 +853,13 @@ func (r *run) summary(ctx context.Context, stopped, drained time.Time) Summary {
 	s.BatchRate = perSec(s.Batches, pubSecs)
 	if s.Batches > 0 {
 		s.BatchMessages = float64(s.Published) / float64(s.Batches)
+	}
+	if r.w.Consumer != nil {
+		s.Consumer = r.consumerOutcome(t, conSecs)
+		if c := s.Consumer; !c.Balanced {
+			r.note("consumer check: processed %d + dead-lettered %d + discarded %d != consumed %d (distinct): %d received never ended (commit %s)",
+				c.Processed, c.DeadLettered, c.Discarded, c.Distinct, c.Unfinished, c.Commit)
+		}
 	}
 	if s.Errors > 0 {
 		s.Status = "errors"

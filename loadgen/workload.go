@@ -93,8 +93,9 @@ type Workload struct {
 	// closed-loop run cannot buffer without limit. Default 10,000.
 	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
 	// Prefetch is how many unacknowledged messages a consumer may hold:
-	// RabbitMQ's basic.qos prefetch count, NATS's pull batch size, Kafka
-	// unused. Default 1000.
+	// RabbitMQ's basic.qos prefetch count, NATS's pull batch size, and,
+	// with a consumer model, the most records of a Kafka poll (unused on
+	// Kafka otherwise). Default 1000.
 	Prefetch int `yaml:"prefetch" json:"prefetch"`
 	// Messages, when positive, bounds each run to this many messages in
 	// all (warmup included). Default 0: bounded by time only.
@@ -106,6 +107,10 @@ type Workload struct {
 	// when producerRate is 0; gale runs closed loop then, which measures
 	// max throughput directly, and searches only when asked.
 	FindMaxRate *FindMaxRate `yaml:"findMaxRate" json:"findMaxRate,omitempty"`
+	// Consumer is the consumer processing model (processing time, poison
+	// messages, retries, dead letters, commit mode; see ConsumerModel).
+	// Default none: consumers only count what they receive.
+	Consumer *ConsumerModel `yaml:"consumer" json:"consumer,omitempty"`
 }
 
 // FindMaxRate configures the max-sustainable-rate search. A closed-loop
@@ -250,6 +255,16 @@ func (w Workload) Validate() (Workload, error) {
 		}
 		if w.Sweep != nil {
 			return w, werr("findMaxRate and sweep cannot be combined yet")
+		}
+	}
+	if w.Consumer != nil {
+		m, err := w.Consumer.validate() // a copy: never share the caller's
+		w.Consumer = &m
+		if err != nil {
+			return w, err
+		}
+		if w.Producer == "raw" {
+			return w, errConsumerModelRaw
 		}
 	}
 	return w, w.check()

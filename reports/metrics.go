@@ -14,6 +14,11 @@ import (
 //	published  consumed  errors  backlog.max  backlog.end  batches.rate
 //	publish.<q>_us  publish_delay.<q>_us  e2e.<q>_us
 //
+// plus, when the workload has a consumer processing model,
+//
+//	consumer.processed  consumer.processed_rate  consumer.retried
+//	consumer.dead_lettered  consumer.redelivered  consumer.unfinished
+//
 // where <q> is one of p50 p75 p90 p95 p99 p99.9 p99.99 max mean; a file
 // with a max-rate search adds max_rate.msgs. A run other than a file's one
 // run prefixes its path (Run.Path) and a slash:
@@ -38,6 +43,14 @@ func SummaryMetrics(s *Summary) map[string]float64 {
 		"backlog.max":       float64(s.BacklogMax),
 		"backlog.end":       float64(s.BacklogEnd),
 		"batches.rate":      s.BatchRate,
+	}
+	if c := s.Consumer; c != nil {
+		m["consumer.processed"] = float64(c.Processed)
+		m["consumer.processed_rate"] = c.ProcessedRate
+		m["consumer.retried"] = float64(c.Retried)
+		m["consumer.dead_lettered"] = float64(c.DeadLettered)
+		m["consumer.redelivered"] = float64(c.Redelivered)
+		m["consumer.unfinished"] = float64(c.Unfinished)
 	}
 	for _, l := range []struct {
 		name string
@@ -95,13 +108,16 @@ func Metric(r *Results, name string) (float64, error) {
 
 // HigherIsBetter reports whether a larger value of metric name (prefixed
 // or not) is an improvement: rates and counts of work done; not latencies,
-// errors or backlog.
+// errors, backlog, or a consumer's retries, redeliveries, dead letters and
+// unfinished messages.
 func HigherIsBetter(name string) bool {
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
 	}
 	switch {
 	case strings.HasSuffix(name, "_us"), name == "errors", strings.HasPrefix(name, "backlog."):
+		return false
+	case name == "consumer.unfinished", name == "consumer.redelivered", name == "consumer.retried", name == "consumer.dead_lettered":
 		return false
 	}
 	return true

@@ -110,6 +110,43 @@ type Interval struct {
 	PublishLatency Percentiles `json:"publish_latency_us"`
 	PublishDelay   Percentiles `json:"publish_delay_us"`
 	EndToEnd       Percentiles `json:"end_to_end_latency_us"`
+
+	// Consumer is what the consumers' processing model did during the
+	// interval, when the workload has one (its consumer section).
+	Consumer *ConsumerOutcome `json:"consumer,omitempty"`
+}
+
+// ConsumerOutcome counts how consumed messages ended under the workload's
+// consumer processing model: processed, or dead-lettered (or discarded,
+// without a dead-letter destination) after their retries. In a Summary the
+// counts cover the whole run, warmup included, so that the balance check
+// sees every message; the rates are over the measured time. In an Interval
+// they are the interval's events.
+type ConsumerOutcome struct {
+	Commit string `json:"commit"` // "before" (at-most-once) or "after" (at-least-once) processing
+	// Distinct counts distinct messages received, per subscription;
+	// Redelivered counts receipts of a message already received (at
+	// least once: a crash or rebalance before the commit).
+	Distinct    int64 `json:"consumed_distinct"`
+	Redelivered int64 `json:"redelivered"`
+	// Processed, DeadLettered and Discarded count distinct messages by how
+	// they first ended; a redelivered message processed again counts once.
+	Processed      int64   `json:"processed"`
+	ProcessedRate  float64 `json:"processed_msgs_per_s"`
+	Retried        int64   `json:"retried"` // processing attempts after a message's first
+	DeadLettered   int64   `json:"dead_lettered"`
+	DeadLetterRate float64 `json:"dead_lettered_msgs_per_s"`
+	Discarded      int64   `json:"discarded"` // exhausted their retries with deadLetter off
+	// Unfinished is consumed_distinct - processed - dead_lettered -
+	// discarded: messages received that never ended (commit before
+	// processing and a crash: lost). Balanced is Unfinished == 0, the
+	// check that every consumed message ended processed or
+	// dead-lettered (Summary only).
+	Unfinished int64 `json:"unfinished"`
+	Balanced   bool  `json:"balanced"`
+	// Crashes counts consumer crashes injected (loadgen.Control); the
+	// notes say when, and when each replacement started.
+	Crashes int `json:"crashes,omitempty"`
 }
 
 // Summary totals a run's measured (non-warmup) intervals.
@@ -136,6 +173,9 @@ type Summary struct {
 	// Replay is the replay test's outcome, when the workload asked for a
 	// backlog.
 	Replay *Replay `json:"replay,omitempty"`
+	// Consumer is the consumer processing model's outcome, when the
+	// workload has one.
+	Consumer *ConsumerOutcome `json:"consumer,omitempty"`
 
 	// Status is "ok", "errors" (some sends or receives failed; the run
 	// went on and ended normally) or "interrupted" (cancelled, as by

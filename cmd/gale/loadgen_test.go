@@ -86,3 +86,43 @@ func TestLoadgenHistory(t *testing.T) {
 		t.Errorf("gale check --expect exactly-once: exit %d, want %d", code, exitOK)
 	}
 }
+
+// A workload's consumer section reaches results.json: every message
+// processed or dead-lettered, and the check holds.
+func TestLoadgenConsumerModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a broker")
+	}
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "w.yaml")
+	yaml := "name: cli-consumer\nmessageSize: 100\npartitionsPerTopic: 2\nconsumer:\n  processing: 50us\n  poisonRate: 0.05\n  retries: 1\n  deadLetter: true\n"
+	if err := os.WriteFile(wl, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "results.json")
+	if code := run([]string{"loadgen", "--target", "embedded", "--workload", wl, "--out", out, "--quiet", "--duration", "1s", "--rate", "1000"}, io.Discard, io.Discard); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Summary struct {
+			Published int64
+			Consumer  *struct {
+				Commit       string
+				Processed    int64
+				DeadLettered int64 `json:"dead_lettered"`
+				Balanced     bool
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Summary.Consumer
+	if c == nil || c.Commit != "after" || !c.Balanced || c.DeadLettered == 0 || c.Processed+c.DeadLettered != r.Summary.Published {
+		t.Errorf("summary.consumer %+v, published %d", c, r.Summary.Published)
+	}
+}
