@@ -3,14 +3,12 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"gale/internal/galebin"
 	"gale/reports"
 )
 
@@ -129,7 +127,7 @@ target: {broker: subprocess, flush: never}
 workload: {partitionsPerTopic: 2, messageSize: 100, acks: "1", rate: 1000, duration: 8s}
 faults: [{at: 3s, kill: broker, restart_after: 1s}]
 checks: {expect: at-least-once, linearizable: true}
-`, Options{Binary: galeBinary(t)})
+`, Options{Binary: galebin.Path(t)})
 	if len(res.Faults) != 1 || res.Faults[0].Kind != "kill" || res.Faults[0].Error != "" {
 		t.Fatalf("fault windows %+v", res.Faults)
 	}
@@ -241,41 +239,4 @@ checks: {expect: at-least-once}
 	}
 }
 
-var (
-	galeOnce sync.Once
-	galePath string
-	galeErr  error
-)
-
-// galeBinary builds the gale binary once per test process, for the
-// subprocess broker.
-func galeBinary(t *testing.T) string {
-	t.Helper()
-	galeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gale-scenarios-bin-")
-		if err != nil {
-			galeErr = err
-			return
-		}
-		gotool, err := exec.LookPath("go")
-		if err != nil {
-			gotool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		galePath = filepath.Join(dir, "gale")
-		if out, err := exec.Command(gotool, "build", "-o", galePath, "gale/cmd/gale").CombinedOutput(); err != nil {
-			galeErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if galeErr != nil {
-		t.Fatal(galeErr)
-	}
-	return galePath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if galePath != "" {
-		os.RemoveAll(filepath.Dir(galePath))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { galebin.Main(m) }

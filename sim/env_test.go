@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,60 +13,17 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"gale/internal/galebin"
 )
 
-var (
-	galeOnce sync.Once
-	galePath string
-	galeErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if galePath != "" {
-		os.RemoveAll(filepath.Dir(galePath))
-	}
-	os.Exit(code)
-}
-
-// galeBinary builds the gale binary once per test process, for the
-// subprocess broker. Under -short the subprocess tests are skipped (the
-// build takes a while on a shared machine). A build failure (another
-// package of the tree mid-edit) skips, except under CI=true.
-func galeBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not building the gale binary for the subprocess broker")
-	}
-	galeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gale-sim-bin-")
-		if err != nil {
-			galeErr = err
-			return
-		}
-		gotool, err := exec.LookPath("go")
-		if err != nil {
-			gotool = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		galePath = filepath.Join(dir, "gale")
-		if out, err := exec.Command(gotool, "build", "-o", galePath, "gale/cmd/gale").CombinedOutput(); err != nil {
-			galeErr = fmt.Errorf("go build gale/cmd/gale: %v\n%s", err, out)
-		}
-	})
-	if galeErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(galeErr)
-		}
-		t.Skip(galeErr)
-	}
-	return galePath
-}
+func TestMain(m *testing.M) { galebin.Main(m) }
 
 // newEnv starts an Env for a test and closes it at the end.
 func newEnv(t *testing.T, c EnvConfig) *Env {
 	t.Helper()
 	if c.Broker == Subprocess {
-		c.Binary = galeBinary(t)
+		c.Binary = galebin.Path(t)
 	}
 	if c.Broker != Subprocess && !c.Memory {
 		c.Dir = t.TempDir()
@@ -537,7 +492,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	before := runtime.NumGoroutine()
 	for _, c := range []EnvConfig{{Memory: true}, {Broker: Subprocess}} {
 		if c.Broker == Subprocess {
-			c.Binary = galeBinary(t)
+			c.Binary = galebin.Path(t)
 		}
 		c.SegmentBytes = 1 << 20
 		e, err := NewEnv(context.Background(), c)
