@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -109,6 +110,11 @@ func (l *Log) Append(batches []byte) (int64, error) {
 	return base, nil
 }
 
+// testHookPublish, set by tests only, runs inside an append between moving
+// the end and publishing the bytes: it widens the window a preempted
+// appender would leave.
+var testHookPublish func()
+
 func (l *Log) appendLocked(b []byte) (base, end int64, err error) {
 	if l.closed {
 		return 0, 0, ErrClosed
@@ -143,9 +149,18 @@ func (l *Log) appendLocked(b []byte) (base, end int64, err error) {
 		s.noteBatch(h, size+int64(p), l.opts.IndexIntervalBytes)
 		p += h.Size()
 	}
+	// The end moves first: a reader that sees the new bytes (size) must
+	// never see an older end, or a consumer that read them would ask next
+	// for an offset past the end and be told it is out of range (an
+	// appender preempted between the two stores made that happen).
+	// Read, which loads end before size, spins in the short window where
+	// end has moved and next has not.
+	l.end.Store(next)
+	if testHookPublish != nil {
+		testHookPublish()
+	}
 	s.size.Store(size + int64(len(b)))
 	s.next.Store(next)
-	l.end.Store(next)
 	return base, next, nil
 }
 
@@ -242,13 +257,15 @@ func (l *Log) Read(offset int64, maxBytes int) (Chunk, error) {
 		if !s.tryAcquire() {
 			continue // deleted under us: load the list again
 		}
-		size := s.size.Load()
 		if offset >= s.next.Load() {
-			// A roll happened after we loaded the list: offset is in a
-			// newer segment.
+			// A roll happened after we loaded the list (offset is in a
+			// newer segment), or an append has moved the end but not yet
+			// published its bytes.
 			s.release()
+			runtime.Gosched()
 			continue
 		}
+		size := s.size.Load() // stored before next: covers offset
 		pos := s.find(offset, size)
 		stop := s.cut(pos, maxBytes, size)
 		return Chunk{Data: s.f.Data()[pos:stop:stop], Offset: s.batchAt(pos).BaseOffset, seg: s}, nil

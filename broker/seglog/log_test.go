@@ -2,6 +2,8 @@ package seglog
 
 import (
 	"errors"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,4 +287,70 @@ func TestAbandonReleasesWaiters(t *testing.T) {
 	if err := l.Sync(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Sync after Abandon: %v", err)
 	}
+}
+
+// A reader that follows the log (as a consumer does, asking next for the
+// offset after the last one it got) must never be told its next offset is
+// out of range. Found in the quickstart sweep: an appender preempted
+// between publishing a batch's bytes and moving the end let a Read return
+// the batch while EndOffset was still below it, and franz-go, told its
+// next offset was out of range, reported lost records and restarted at 0.
+// The window is a few instructions wide; testHookPublish widens it now and
+// then.
+func TestFollowerNeverPassesEnd(t *testing.T) {
+	l, _ := mustOpen(t, t.TempDir(), Options{SegmentBytes: 64 << 10})
+	defer l.Close()
+	var n int
+	testHookPublish = func() {
+		if n++; n%50 == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	defer func() { testHookPublish = nil }()
+	const appends = 20000
+	b := batch(3, 20, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range appends {
+			if _, err := l.Append(b); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	follow := func() {
+		var next int64
+		for next < appends*3 {
+			c, err := l.Read(next, 1<<20)
+			if err != nil {
+				t.Errorf("Read(%d): %v (end now %d)", next, err, l.EndOffset())
+				return
+			}
+			for p := 0; p < len(c.Data); {
+				h, err := record.ParseHeader(c.Data[p:])
+				if err != nil {
+					t.Error(err)
+					break
+				}
+				next = h.NextOffset()
+				p += h.Size()
+			}
+			empty := len(c.Data) == 0
+			c.Release()
+			if empty {
+				runtime.Gosched()
+			}
+			if end := l.EndOffset(); next > end {
+				t.Errorf("Read returned offsets up to %d, past EndOffset %d", next-1, end)
+				return
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(follow)
+	}
+	wg.Wait()
+	<-done
 }
