@@ -41,6 +41,12 @@ type Producer interface {
 	Close(ctx context.Context) error
 }
 
+// ErrDataLoss marks a consumer error saying records the consumer had not
+// read are gone: the broker answered that the offset after the last one it
+// read was out of range (on Kafka targets, franz-go's ErrDataLoss). Runs
+// count these in Summary.DataLoss.
+var ErrDataLoss = errors.New("loadgen: records lost before they were read")
+
 // Consumer receives messages.
 type Consumer interface {
 	// Receive calls fn for each message received, on the calling

@@ -464,6 +464,9 @@ func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, 
 		}
 		fs.EachError(func(_ string, _ int32, err error) {
 			if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+				if dl := (*kgo.ErrDataLoss)(nil); errors.As(err, &dl) {
+					err = fmt.Errorf("%w: %v", ErrDataLoss, err)
+				}
 				failed(fmt.Errorf("loadgen: kafka fetch: %w", err))
 			}
 		})

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -238,6 +239,11 @@ func (r *run) receive(ctx context.Context, s *consumerSlot, c Consumer) {
 		return r.deliver(ctx, s, d)
 	}, func(err error) {
 		s.m.failed()
+		if errors.Is(err, ErrDataLoss) {
+			r.dataLoss.Add(1)
+			r.noteOnce("data-loss", "a consumer was told records it had not read are gone: %v", err)
+			return
+		}
 		r.noteOnce("consumer", "a consumer failed and went on: %v", err)
 	})
 	s.mu.Lock()

@@ -167,6 +167,8 @@ func runAll(ctx context.Context, cfg Config, base Workload, runs []Workload, rng
 
 // run is the state of one run.
 type run struct {
+	dataLoss atomic.Int64 // consumer errors wrapping ErrDataLoss
+
 	cfg    Config
 	w      Workload
 	idx    int // the run's index in Run (sweep value, probe)
@@ -861,6 +863,7 @@ func (r *run) summary(ctx context.Context, stopped, drained time.Time) Summary {
 				c.Processed, c.DeadLettered, c.Discarded, c.Distinct, c.Unfinished, c.Commit)
 		}
 	}
+	s.DataLoss = r.dataLoss.Load()
 	if s.Errors > 0 {
 		s.Status = "errors"
 		r.note("%d sends or receives failed; the run went on and ended normally", s.Errors)

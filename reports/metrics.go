@@ -42,6 +42,7 @@ func SummaryMetrics(s *Summary) map[string]float64 {
 		"errors":            float64(s.Errors),
 		"backlog.max":       float64(s.BacklogMax),
 		"backlog.end":       float64(s.BacklogEnd),
+		"data_loss":         float64(s.DataLoss),
 		"batches.rate":      s.BatchRate,
 	}
 	if c := s.Consumer; c != nil {
@@ -115,7 +116,7 @@ func HigherIsBetter(name string) bool {
 		name = name[i+1:]
 	}
 	switch {
-	case strings.HasSuffix(name, "_us"), name == "errors", strings.HasPrefix(name, "backlog."):
+	case strings.HasSuffix(name, "_us"), name == "errors", name == "data_loss", strings.HasPrefix(name, "backlog."):
 		return false
 	case name == "consumer.unfinished", name == "consumer.redelivered", name == "consumer.retried", name == "consumer.dead_lettered":
 		return false

@@ -165,6 +165,11 @@ type Summary struct {
 	// BatchMessages is the mean messages per batch, published / batches.
 	BatchMessages float64 `json:"messages_per_batch"`
 	BacklogEnd    int64   `json:"backlog_end"` // what the consumers never received
+	// DataLoss counts the times a consumer client reported records lost:
+	// the broker told it the next offset after what it had read was out
+	// of range (franz-go's ErrDataLoss). A correct broker never causes it;
+	// gale run counts it as a violated guarantee ("data-loss").
+	DataLoss int64 `json:"data_loss,omitempty"`
 
 	PublishLatency Percentiles `json:"publish_latency_us"`
 	PublishDelay   Percentiles `json:"publish_delay_us"`

@@ -57,6 +57,18 @@ func decide(s *Scenario, res *reports.Results, interrupted bool) *reports.Scenar
 	for i := range res.Phases {
 		visit(&res.Phases[i])
 	}
+	// A consumer told that records it had not read are gone saw data loss,
+	// with or without a history: every run counts, sweeps' included.
+	var lossNotes []string
+	for _, run := range res.Runs() {
+		if n := run.Summary.DataLoss; n > 0 {
+			name := run.Path
+			if name == "" {
+				name = "the run"
+			}
+			lossNotes = append(lossNotes, fmt.Sprintf("data-loss: in %s a consumer was told %d time(s) that records it had not read are gone", name, n))
+		}
+	}
 	if interrupted {
 		sr.Verdict = VerdictInterrupted
 		sr.Notes = append(sr.Notes, "interrupted: results up to then; checks and thresholds not evaluated")
@@ -67,8 +79,13 @@ func decide(s *Scenario, res *reports.Results, interrupted bool) *reports.Scenar
 	sr.Thresholds, tnotes = evaluate(s.Thresholds, res)
 	breached := slices.ContainsFunc(sr.Thresholds, func(t reports.ThresholdResult) bool { return !t.Held })
 
-	violated, undecided, found := false, len(faultErrs) > 0 || len(runNotes) > 0, false
+	violated, undecided, found := len(lossNotes) > 0, len(faultErrs) > 0 || len(runNotes) > 0, false
 	var violations []string
+	if len(lossNotes) > 0 {
+		violations = append(violations, "data-loss")
+		found = slices.Contains(s.ExpectViolation, "data-loss")
+		sr.Notes = append(sr.Notes, lossNotes...)
+	}
 	for _, c := range checks {
 		switch c.Verdict {
 		case "violated":

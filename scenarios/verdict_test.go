@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
 
 	"gale/reports"
@@ -47,5 +48,23 @@ func TestDecide(t *testing.T) {
 				t.Errorf("verdict %s exit %d, want %s exit %d; notes %v", sr.Verdict, sr.ExitCode, tt.want, tt.exit, sr.Notes)
 			}
 		})
+	}
+}
+
+// A consumer told that records it had not read are gone is a violation,
+// found in any run (here a sweep's, where no history is checked), unless
+// the scenario expects data-loss.
+func TestDecideDataLoss(t *testing.T) {
+	res := &reports.Results{Sweep: &reports.SweepResults{Field: "batch.maxMessages", Runs: []reports.RunResult{
+		{Value: "1", Summary: reports.Summary{Rates: reports.Rates{Published: 100}, Status: "ok"}},
+		{Value: "10", Summary: reports.Summary{Rates: reports.Rates{Published: 100}, Status: "errors", DataLoss: 1}},
+	}}}
+	sr := decide(&Scenario{Name: "t"}, res, false)
+	if sr.Verdict != VerdictViolation || !strings.Contains(strings.Join(sr.Notes, "\n"), "batch.maxMessages=10") {
+		t.Errorf("verdict %s, notes %v; want a violation naming the run", sr.Verdict, sr.Notes)
+	}
+	sr = decide(&Scenario{Name: "t", ExpectViolation: []string{"data-loss"}, Checks: &Checks{}}, res, false)
+	if sr.Verdict != VerdictPass {
+		t.Errorf("expected data-loss found: verdict %s, notes %v", sr.Verdict, sr.Notes)
 	}
 }
