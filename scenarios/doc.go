@@ -8,7 +8,7 @@
 //
 // # Format
 //
-// A scenario is one YAML mapping (README, "Scenarios", documents it with
+// A scenario is one YAML mapping (README, "Scenario files", documents it with
 // examples):
 //
 //	name: kill-broker                 # required; names out/<name>

@@ -26,7 +26,7 @@ func runRun(args []string) int {
 
 func runMain(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) int {
 	fs := newFlags("run", "[flags] SCENARIO\n\n"+
-		"Runs a scenario (see README, \"Scenarios\"): SCENARIO is a scenario file or the name of\n"+
+		"Runs a scenario (README, \"Scenario files\"): SCENARIO is a scenario file or the name of\n"+
 		"a canned one (--list). Drives its load against its target, injects its faults on the\n"+
 		"run's clock, checks the recorded history, evaluates its thresholds, and writes\n"+
 		"results.json (and history*.jsonl, *.hlog, the report) to --out. Prints the seed at\n"+
