@@ -110,6 +110,11 @@
 // and publish and end-to-end latency count from that intended time, so a
 // stall delays every message due during it (no coordinated omission);
 // how late the harness actually sent is reported apart, as publish delay.
+// Producers sleep until a message is due, and spin (yield between clock
+// reads) only for the last 1/20 of the time between messages, at most
+// 1 ms (pacing.go, spinMax): a busy-waiting pacer would take the cores
+// the system under test needs, so the harness pays Go's timer resolution
+// instead (an idle process wakes up to 1 ms late), as publish delay.
 // Times come from one clock (nowNs, pacing.go): the wall time at start
 // plus the monotonic clock, read once per message sent and once per ack;
 // a consumer that receives in batches (a Kafka poll) reads it once per

@@ -31,19 +31,39 @@ func TestWaitUntil(t *testing.T) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	// A time already past returns at once, however far back.
-	if err := waitUntil(context.Background(), time.Now().Add(-time.Hour), timer); err != nil {
+	if err := waitUntil(context.Background(), time.Now().Add(-time.Hour), timer, spinMax); err != nil {
 		t.Fatal(err)
 	}
 	// A cancelled context ends the wait with its error.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := waitUntil(ctx, time.Now().Add(time.Hour), timer); err != context.Canceled {
+	if err := waitUntil(ctx, time.Now().Add(time.Hour), timer, spinMax); err != context.Canceled {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	// Never early.
-	due := time.Now().Add(3 * time.Millisecond)
-	if err := waitUntil(context.Background(), due, timer); err != nil || time.Now().Before(due) {
-		t.Fatalf("returned before the due time (err %v)", err)
+	// Never early, sleeping all the way or spinning the end.
+	for _, spin := range []time.Duration{0, time.Millisecond, time.Hour} {
+		due := time.Now().Add(3 * time.Millisecond)
+		if err := waitUntil(context.Background(), due, timer, spin); err != nil || time.Now().Before(due) {
+			t.Fatalf("spin %v: returned before the due time (err %v)", spin, err)
+		}
+	}
+}
+
+// Spinning is rationed: at most 1/spinShare of the period, at most spinMax.
+func TestSpinFor(t *testing.T) {
+	for _, tc := range []struct{ period, want time.Duration }{
+		{time.Second, spinMax},
+		{20 * time.Millisecond, time.Millisecond},
+		{time.Millisecond, 50 * time.Microsecond},
+		{20 * time.Microsecond, time.Microsecond}, // 50 k msg/s: in effect, no spin
+		{0, 0},
+	} {
+		if got := spinFor(tc.period); got != tc.want {
+			t.Errorf("spinFor(%v) = %v, want %v", tc.period, got, tc.want)
+		}
+	}
+	if got := newPacer(time.Unix(0, 0), 50000).spin(); got != time.Microsecond {
+		t.Errorf("pacer at 50 k/s spins %v, want 1µs", got)
 	}
 }
 

@@ -31,6 +31,7 @@ func (r *run) produceMessages(ctx, pctx context.Context, p producerRun, bs messa
 	open := rate > 0
 	pc := newPacer(clockNow(), max(rate, 1))
 	startNs := pc.start.UnixNano()
+	spin := pc.spin()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	size := r.pl.size()
@@ -42,7 +43,7 @@ func (r *run) produceMessages(ctx, pctx context.Context, p producerRun, bs messa
 	free := make(chan *batch, max(1, r.w.MaxInFlight))
 	var delays []int64 // open loop; sentBatch does not keep it
 	for i := int64(0); p.limit == 0 || i < p.limit; {
-		if open && waitUntil(pctx, pc.intended(i), timer) != nil {
+		if open && waitUntil(pctx, pc.intended(i), timer, spin) != nil {
 			return
 		}
 		want := int64(maxSendBatch)

@@ -619,6 +619,7 @@ func (r *run) produce(ctx, pctx context.Context, p producerRun, rate float64) {
 	model := r.w.Consumer
 	open := rate > 0
 	pc := newPacer(clockNow(), max(rate, 1))
+	spin := pc.spin()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	size := r.pl.size()
@@ -626,7 +627,7 @@ func (r *run) produce(ctx, pctx context.Context, p producerRun, rate float64) {
 		var intended int64
 		if open {
 			t := pc.intended(i)
-			if waitUntil(pctx, t, timer) != nil {
+			if waitUntil(pctx, t, timer, spin) != nil {
 				return
 			}
 			intended = t.UnixNano()
@@ -674,11 +675,12 @@ func (r *run) produceBatches(ctx, pctx context.Context, p producerRun, bs batchS
 	var delays []int64 // open loop; sentBatch does not keep it
 	open := rate > 0
 	pc := newPacer(clockNow(), max(rate, 1))
+	spin := spinFor(time.Duration(float64(n) * pc.period)) // one wait per batch
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	size := r.pl.size()
 	for i := int64(0); p.limit == 0 || i < p.limit; i += n {
-		if open && waitUntil(pctx, pc.intended(i+n-1), timer) != nil {
+		if open && waitUntil(pctx, pc.intended(i+n-1), timer, spin) != nil {
 			return
 		}
 		if !inflight.acquire(pctx) {
