@@ -194,8 +194,13 @@ func TestCrashConsumerEmbedded(t *testing.T) {
 	}
 }
 
-// checkMembersInHistory: the history shows the rebalance, some partition
-// read by more than one member's assignment (client).
+// checkMembersInHistory: the history shows the rebalance. Each partition
+// assignment of a group member is a client of its own in the history, so
+// the two first members give two clients and a rebalance (the replacement
+// joining, the crashed member timing out) gives more. Whether some
+// partition is read under two assignments depends on timing (a member
+// that crashed before its first records read none), so that is logged,
+// not required.
 func checkMembersInHistory(t *testing.T, hist *bytes.Buffer, partitions int) {
 	t.Helper()
 	ops, err := linearizability.ReadHistory(hist)
@@ -203,12 +208,14 @@ func checkMembersInHistory(t *testing.T, hist *bytes.Buffer, partitions int) {
 		t.Fatal(err)
 	}
 	readers := map[int32]map[int]bool{}
+	clients := map[int]bool{}
 	for _, op := range ops {
 		if op.Kind == linearizability.Fetch {
 			if readers[op.Partition] == nil {
 				readers[op.Partition] = map[int]bool{}
 			}
 			readers[op.Partition][op.Client] = true
+			clients[op.Client] = true
 		}
 	}
 	moved := 0
@@ -217,11 +224,9 @@ func checkMembersInHistory(t *testing.T, hist *bytes.Buffer, partitions int) {
 			moved++
 		}
 	}
-	t.Logf("history: %d operations; %d of %d partitions read by more than one member", len(ops), moved, partitions)
-	// A partition the producers' sticky partitioner left empty has no
-	// fetch in the history, so only the rebalance itself is required.
-	if moved == 0 {
-		t.Errorf("the history shows %d partitions read, %d of them by several members: no rebalance recorded", len(readers), moved)
+	t.Logf("history: %d operations; %d assignments read; %d of %d partitions read under more than one", len(ops), len(clients), moved, partitions)
+	if len(clients) <= 2 {
+		t.Errorf("the history shows %d member assignments reading: no rebalance recorded", len(clients))
 	}
 }
 
