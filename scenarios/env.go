@@ -25,16 +25,9 @@ func (r *runner) start(ctx context.Context) error {
 		return fmt.Errorf("scenarios: %w", err)
 	}
 	r.brokerLog = blog
-	env, err := sim.NewEnv(ctx, sim.EnvConfig{
-		Broker:       t.Broker,
-		Flush:        t.Flush,
-		Memory:       t.Memory,
-		SegmentBytes: t.SegmentBytes,
-		Partitions:   t.Partitions,
-		Binary:       r.opts.Binary,
-		Seed:         r.seed,
-		Logf:         r.simLogf,
-	})
+	c := t.envConfig()
+	c.Binary, c.Seed, c.Logf = r.opts.Binary, r.seed, r.simLogf
+	env, err := sim.NewEnv(ctx, c)
 	if err != nil {
 		return fmt.Errorf("scenarios: starting the %s broker: %w", t.Broker, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"gale/linearizability"
 	"gale/loadgen"
+	"gale/sim"
 )
 
 // Scenario is a parsed, validated scenario file (see the package doc for
@@ -221,7 +222,7 @@ func (s *Scenario) validate(d *decoder, keys map[string]*yaml.Node) error {
 		}
 	}
 	for _, f := range s.allFaults() {
-		if err := checkFault(s.Target, f.Fault); err != nil {
+		if err := sim.Supports(s.Target.envConfig(), f.Fault.Kind); err != nil {
 			return &Error{File: d.file, Line: f.Line, Field: "faults", Msg: fmt.Sprintf("%s: %v", f.Fault, err)}
 		}
 	}

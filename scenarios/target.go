@@ -7,6 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"gale/loadgen"
+	"gale/sim"
 )
 
 // Target is where a scenario runs: gale's reference broker under the
@@ -109,6 +110,12 @@ func (d *decoder) checkURL(n *yaml.Node, t Target) error {
 		return d.errorf(n, "target.url", "want kafka://, amqp:// or nats:// (for gale's own broker write broker: embedded)")
 	}
 	return nil
+}
+
+// envConfig is the sim.EnvConfig of gale's own broker as t describes it:
+// what Run starts, and what sim.Supports judges faults against before.
+func (t Target) envConfig() sim.EnvConfig {
+	return sim.EnvConfig{Broker: t.Broker, Flush: t.Flush, Memory: t.Memory, SegmentBytes: t.SegmentBytes, Partitions: t.Partitions}
 }
 
 func (t Target) withDefaults() Target {
