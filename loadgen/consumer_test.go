@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Each distribution, seeded, has about its mean, stays within [0, max],
@@ -258,5 +260,35 @@ func TestCrashConsumerMem(t *testing.T) {
 	}
 	if c.Distinct < 1990 || c.Processed+c.Unfinished != c.Distinct {
 		t.Errorf("counts inconsistent: %+v", *c)
+	}
+}
+
+// A consumer error marked ErrDataLoss is counted in summary.data_loss; any
+// other consumer error is not (the negative control). franz-go's data-loss
+// error is the one the Kafka driver marks.
+func TestDataLossCounted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int64
+	}{
+		{"data loss", fetchError(&kgo.ErrDataLoss{Topic: "t", Partition: 0, ConsumedTo: 210420, ResetTo: 0}), 1},
+		{"other failure", fetchError(errors.New("broker unreachable")), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newMemDriver()
+			d.recvErr = tc.err
+			res, err := Run(testContext(t), Config{
+				Driver:   d,
+				Workload: Workload{Name: "loss", MessageSize: 100, Messages: 100, Duration: 5 * time.Second},
+				Seed:     1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := res.Summary; s.DataLoss != tc.want || s.Errors != 1 {
+				t.Errorf("data_loss %d errors %d, want %d and 1; notes %v", s.DataLoss, s.Errors, tc.want, s.Notes)
+			}
+		})
 	}
 }

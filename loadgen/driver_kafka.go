@@ -464,10 +464,7 @@ func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, 
 		}
 		fs.EachError(func(_ string, _ int32, err error) {
 			if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
-				if dl := (*kgo.ErrDataLoss)(nil); errors.As(err, &dl) {
-					err = fmt.Errorf("%w: %v", ErrDataLoss, err)
-				}
-				failed(fmt.Errorf("loadgen: kafka fetch: %w", err))
+				failed(fetchError(err))
 			}
 		})
 		now := nowNs() // one clock read per poll: its records arrived together
@@ -482,6 +479,16 @@ func (c *kafkaConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, 
 		fs.EachRecord(func(r *kgo.Record) { fn(kafkaDelivery(r, now)) })
 	}
 	return nil
+}
+
+// fetchError is the error a failed fetch reports: franz-go's data-loss
+// error (the broker said the offset after what the client read is out of
+// range) is marked ErrDataLoss, so the run counts it.
+func fetchError(err error) error {
+	if dl := (*kgo.ErrDataLoss)(nil); errors.As(err, &dl) {
+		err = fmt.Errorf("%w: %v", ErrDataLoss, err)
+	}
+	return fmt.Errorf("loadgen: kafka fetch: %w", err)
 }
 
 // kafkaDelivery reads a record's delivery, received at now.

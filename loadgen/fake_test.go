@@ -16,6 +16,9 @@ type memDriver struct {
 	stallAt int64
 	stall   time.Duration
 	failAt  int64 // > 0: sends from this one on fail
+	// recvErr, when set, is reported once by each consumer as an error it
+	// survives (as a driver reports a failed fetch).
+	recvErr error
 
 	sends atomic.Int64
 	mu    sync.Mutex // guards topics
@@ -42,7 +45,7 @@ func (d *memDriver) NewProducer(_ context.Context, t string) (Producer, error) {
 }
 
 func (d *memDriver) NewConsumer(_ context.Context, t, _ string) (Consumer, error) {
-	return &memConsumer{ch: d.ch(t)}, nil
+	return &memConsumer{ch: d.ch(t), err: d.recvErr}, nil
 }
 
 func (d *memDriver) Close() error { return nil }
@@ -71,9 +74,15 @@ func (p *memProducer) Send(ctx context.Context, m Message, done func(error)) {
 
 func (p *memProducer) Close(context.Context) error { return nil }
 
-type memConsumer struct{ ch chan Delivery }
+type memConsumer struct {
+	ch  chan Delivery
+	err error
+}
 
-func (c *memConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, _ func(error)) error {
+func (c *memConsumer) Receive(ctx context.Context, fn func(Delivery) Outcome, failed func(error)) error {
+	if c.err != nil {
+		failed(c.err)
+	}
 	for {
 		select {
 		case <-ctx.Done():
